@@ -1,0 +1,130 @@
+// Command ferretdb runs an embedded FerretDB (SQLite handler) behind a "gate"
+// that serializes MongoDB wire-protocol requests.
+//
+// Why our own main: `go install` of FerretDB's own command panics because its
+// generated build/version/version.txt is not part of the module, while the
+// embeddable package github.com/FerretDB/FerretDB/ferretdb works as a library.
+//
+// Why the gate: FerretDB's SQLite handler executes an update as "query, then
+// write", so concurrent updates of one document race (50 concurrent $inc ended
+// at 4; 25 concurrent conditional updateOne calls had 4 winners). MongoDB makes
+// every single-document write atomic and our services rely on that (ticket
+// reservation, optimistic concurrency). The gate forwards one request at a time
+// to FerretDB under a global mutex, which restores that guarantee.
+// See gate.go and /work/shared/DESIGN.md §6.
+//
+// Usage:
+//
+//	ferretdb --listen 127.0.0.1:27017 --data-dir ./data [--log-level warn]
+//
+// It prints "ferretdb ready on <addr>" on stdout once clients can connect and
+// exits cleanly (status 0) on SIGTERM/SIGINT.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:27017", "public address of the gate (host:port; port 0 picks a free one)")
+	dataDir := flag.String("data-dir", "", "directory for the SQLite files (created if missing; required)")
+	logLevel := flag.String("log-level", "warn", "FerretDB log level: debug, info, warn or error")
+	flag.Parse()
+
+	if err := run(*listen, *dataDir, *logLevel); err != nil {
+		fmt.Fprintln(os.Stderr, "ferretdb:", err)
+		os.Exit(1)
+	}
+}
+
+func run(listen, dataDir, logLevel string) error {
+	if dataDir == "" {
+		return errors.New("--data-dir is required")
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return fmt.Errorf("bad --log-level %q: %w", logLevel, err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	// The embedded FerretDB listens on a random loopback port; only the gate
+	// is meant to talk to it.
+	f, err := newFerretDB(dataDir, logger)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+
+	ferretCtx, stopFerret := context.WithCancel(context.Background())
+	ferretDone := make(chan struct{})
+	go func() {
+		defer close(ferretDone)
+		_ = f.Run(ferretCtx)
+	}()
+
+	g := &gate{backend: backendAddr(f), logger: logger}
+
+	// Single, stable line that scripts and the Node orchestrator wait for.
+	fmt.Printf("ferretdb ready on %s\n", ln.Addr())
+
+	g.serve(ctx, ln) // returns after ctx is canceled and all gate connections are closed
+
+	// Stop FerretDB only after the gate closed its backend connections, so
+	// FerretDB does not wait for clients that are still connected.
+	stopFerret()
+	<-ferretDone
+	logger.Info("ferretdb stopped")
+	return nil
+}
+
+// newFerretDB creates an embedded FerretDB with the SQLite handler storing
+// its files in dataDir, listening on a random loopback port.
+func newFerretDB(dataDir string, logger *slog.Logger) (*ferretdb.FerretDB, error) {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err = os.MkdirAll(abs, 0o755); err != nil {
+		return nil, err
+	}
+
+	// FerretDB wants a "file:" URI of an existing directory ending with "/".
+	sqliteURL := (&url.URL{Scheme: "file", Path: strings.TrimSuffix(abs, "/") + "/"}).String()
+
+	return ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: sqliteURL,
+	})
+}
+
+// backendAddr returns FerretDB's own host:port (it listens already after New).
+func backendAddr(f *ferretdb.FerretDB) string {
+	u, err := url.Parse(f.MongoDBURI())
+	if err != nil {
+		panic(err) // FerretDB builds this URI itself
+	}
+	return u.Host
+}
