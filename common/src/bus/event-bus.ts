@@ -1,0 +1,29 @@
+/** One delivery of a message to a subscriber. */
+export interface Delivery {
+  raw: string;
+  /** 0 on the first delivery; counted by the server, so it survives our restarts. */
+  redeliveryCount: number;
+  sequence: number;
+  ack(): void;
+}
+
+export interface SubscribeOptions {
+  subject: string;
+  /** Queue group, also used as the durable name: one member of the group gets each message. */
+  queueGroup: string;
+  /** How long the server waits for an ack before redelivering. */
+  ackWaitMs: number;
+  maxInFlight: number;
+}
+
+export interface BusSubscription {
+  /** Stops deliveries but keeps the durable position, so a restart resumes where it stopped. */
+  close(): Promise<void>;
+}
+
+/** What publishers, listeners and the outbox relay need from the event bus. */
+export interface EventBus {
+  /** Resolves once the server has stored the message (NATS Streaming publish ack). */
+  publishRaw(subject: string, payload: string): Promise<void>;
+  subscribe(opts: SubscribeOptions, onDelivery: (delivery: Delivery) => void): BusSubscription;
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { OrderStatus, Subjects } from './subjects';
+import type { AnyEvent, EventData, EventEnvelope } from './types';
+
+const id = z.string().min(1).max(64);
+const version = z.number().int().min(0);
+const price = z.number().finite().min(0);
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date');
+
+/**
+ * One runtime schema per subject. A listener checks the payload before it touches its
+ * database, so a malformed message is refused whole, never half-applied. `strict` is not
+ * used: a newer publisher may add fields that older listeners ignore.
+ */
+export const eventSchemas: { [S in Subjects]: z.ZodType<EventData<S>> } = {
+  [Subjects.TicketCreated]: z.object({ id, version, title: z.string().min(1), price, userId: id }),
+  [Subjects.TicketUpdated]: z.object({
+    id,
+    version,
+    title: z.string().min(1),
+    price,
+    userId: id,
+    orderId: id.optional(),
+  }),
+  [Subjects.OrderCreated]: z.object({
+    id,
+    version,
+    status: z.enum(OrderStatus),
+    userId: id,
+    expiresAt: isoDate,
+    ticket: z.object({ id, price }),
+  }),
+  [Subjects.OrderCancelled]: z.object({ id, version, ticket: z.object({ id }) }),
+  [Subjects.ExpirationComplete]: z.object({ orderId: id }),
+  [Subjects.PaymentCreated]: z.object({ id, orderId: id, stripeId: z.string().min(1) }),
+};
+
+const envelopeSchema = z.object({
+  id: z.string().min(1),
+  subject: z.enum(Subjects),
+  data: z.unknown(),
+  meta: z
+    .object({ publishedAt: z.string(), requestId: z.string().optional(), source: z.string().optional() })
+    .partial({ publishedAt: true })
+    .default({ publishedAt: '' }),
+});
+
+export type ParseResult<E extends AnyEvent> =
+  | { ok: true; envelope: EventEnvelope<E> }
+  | { ok: false; error: string };
+
+/** Parses raw message text as an envelope of `subject`, checking its payload schema. */
+export function parseEnvelope<E extends AnyEvent>(subject: E['subject'], raw: string): ParseResult<E> {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: 'message is not JSON' };
+  }
+  const env = envelopeSchema.safeParse(json);
+  if (!env.success) return { ok: false, error: `bad envelope: ${z.prettifyError(env.error)}` };
+  if (env.data.subject !== subject) {
+    return { ok: false, error: `envelope subject ${env.data.subject} arrived on ${subject}` };
+  }
+  const data = eventSchemas[subject as Subjects].safeParse(env.data.data);
+  if (!data.success) return { ok: false, error: `bad ${subject} payload: ${z.prettifyError(data.error)}` };
+  return {
+    ok: true,
+    envelope: {
+      id: env.data.id,
+      subject,
+      data: data.data as E['data'],
+      meta: { publishedAt: env.data.meta.publishedAt ?? '', ...env.data.meta },
+    },
+  };
+}
+
+/** Throws when `data` is not a valid payload of `subject`: publishers check before storing. */
+export function assertEventData<S extends Subjects>(subject: S, data: unknown): EventData<S> {
+  const parsed = eventSchemas[subject].safeParse(data);
+  if (!parsed.success) throw new Error(`invalid ${subject} payload: ${z.prettifyError(parsed.error)}`);
+  return parsed.data as EventData<S>;
+}

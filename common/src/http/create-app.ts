@@ -1,0 +1,72 @@
+import express, { Express, NextFunction, Request, Response, Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { sessionMiddleware } from './session';
+import { currentUser } from './current-user';
+import { rejectQueryOperators } from './reject-operators';
+import { errorHandler } from './error-handler';
+import { NotFoundError } from '../errors';
+
+export interface AppOptions {
+  logger: Logger;
+  jwtKey: string;
+  cookieSecure: boolean;
+  /** Mounted in order after the shared middleware. */
+  routers: Router[];
+  /** Answers whether the service can do its work now (DB and bus connected). */
+  isReady?: () => boolean;
+  /** JSON bodies above this are refused with 413; our routes take a few short fields. */
+  bodyLimit?: string;
+}
+
+/** Request id from the gateway (x-request-id) or a new one; echoed back and logged. */
+function requestContext(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.header('x-request-id');
+    req.id = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', req.id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.info(
+        { reqId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
+/**
+ * The express app every HTTP service shares: the same session, auth, body rules, health
+ * routes, 404 and error shape. A service passes only its own routers. No connections are
+ * made here, so tests import the app directly.
+ */
+export function createApp(opts: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Behind ingress-nginx (or the local gateway): trust one proxy hop so `secure`
+  // cookies are sent when the client connection was HTTPS.
+  app.set('trust proxy', 1);
+  app.use(requestContext(opts.logger));
+
+  app.get('/healthz', (_req, res) => {
+    res.status(200).json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = opts.isReady ? opts.isReady() : true;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
+  });
+
+  app.use(express.json({ limit: opts.bodyLimit ?? '16kb' }));
+  app.use(rejectQueryOperators);
+  app.use(sessionMiddleware({ secure: opts.cookieSecure }));
+  app.use(currentUser(opts.jwtKey));
+  for (const router of opts.routers) app.use(router);
+
+  app.use(() => {
+    throw new NotFoundError();
+  });
+  app.use(errorHandler(opts.logger));
+  return app;
+}

@@ -1,0 +1,64 @@
+import jwt from 'jsonwebtoken';
+import cookieSession from 'cookie-session';
+import type { RequestHandler } from 'express';
+
+export interface UserPayload {
+  id: string;
+  email: string;
+}
+
+/** What `currentUser` exposes: the signed claims, including when they were issued and expire. */
+export interface CurrentUser extends UserPayload {
+  iat: number;
+  exp: number;
+}
+
+export const SESSION_COOKIE = 'session';
+export const DEFAULT_SESSION_TTL_SECONDS = 60 * 60 * 24;
+
+/** HS256 JWT with an expiry; the GitTix API had none, so a stolen cookie lived forever. */
+export function signSessionToken(
+  user: UserPayload,
+  key: string,
+  ttlSeconds = DEFAULT_SESSION_TTL_SECONDS,
+): string {
+  return jwt.sign({ id: user.id, email: user.email }, key, { algorithm: 'HS256', expiresIn: ttlSeconds });
+}
+
+/**
+ * The claims of a valid token, or null. Pinning the algorithm rejects `alg: none` and
+ * tokens signed with anything but our key; bad, expired or foreign tokens mean "signed out".
+ */
+export function verifySessionToken(token: unknown, key: string): CurrentUser | null {
+  if (typeof token !== 'string' || token.length === 0) return null;
+  try {
+    const claims = jwt.verify(token, key, { algorithms: ['HS256'] });
+    if (typeof claims !== 'object' || claims === null) return null;
+    const { id, email, iat, exp } = claims as Record<string, unknown>;
+    if (typeof id !== 'string' || typeof email !== 'string') return null;
+    if (typeof iat !== 'number' || typeof exp !== 'number') return null;
+    return { id, email, iat, exp };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The cookie holds `{ jwt }` unsigned, as in GitTix, so every service (and the Next.js
+ * server) can read it; integrity comes from the JWT signature, not the cookie.
+ */
+export function sessionMiddleware(opts: { secure: boolean; ttlSeconds?: number }): RequestHandler {
+  return cookieSession({
+    name: SESSION_COOKIE,
+    signed: false,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: opts.secure,
+    maxAge: (opts.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS) * 1000,
+  });
+}
+
+/** A Cookie header value that a service reading `session` accepts as this user's session. */
+export function sessionCookieValue(token: string): string {
+  return `${SESSION_COOKIE}=${Buffer.from(JSON.stringify({ jwt: token })).toString('base64')}`;
+}

@@ -1,0 +1,3 @@
+export * from './outbox-entry';
+export * from './outbox-plugin';
+export * from './outbox-relay';

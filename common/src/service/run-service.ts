@@ -1,0 +1,151 @@
+import http from 'node:http';
+import type { Express } from 'express';
+import mongoose, { Model } from 'mongoose';
+import type { Logger } from 'pino';
+import { NatsBus } from '../bus/nats-bus';
+import type { AnyEvent } from '../events/types';
+import type { Listener } from '../bus/listener';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { ConfigError } from '../config/config';
+
+export interface ServiceDeps {
+  bus: NatsBus;
+  logger: Logger;
+  isReady: () => boolean;
+}
+
+export interface ServiceDefinition {
+  name: string;
+  logger: Logger;
+  port: number;
+  /** Omitted by services without a database (expiration). */
+  mongoUri?: string;
+  nats: { url: string; clusterId: string; clientId: string };
+  app: (deps: ServiceDeps) => Express;
+  listeners?: (deps: ServiceDeps) => Listener<AnyEvent>[];
+  /** Models using `outboxPlugin`, whose pending events the relay sends. */
+  outboxModels?: Model<any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  outboxPollIntervalMs?: number;
+  /** Extra work of the service (a job worker): started after the bus, stopped before it. */
+  onStart?: (deps: ServiceDeps) => Promise<void>;
+  onStop?: () => Promise<void>;
+  /** Extra readiness condition (a Redis connection). */
+  isReady?: () => boolean;
+  /** In-flight work gets this long after SIGTERM before the process exits anyway. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface RunningService {
+  port: number;
+  stop(reason?: string): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Connects with retries: in a cluster the database pod may start after the service. */
+export async function connectMongo(uri: string, logger: Logger, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 250;
+  for (;;) {
+    try {
+      await mongoose.connect(uri, { serverSelectionTimeoutMS: 5_000 });
+      // Unique indexes are part of correctness (one user per email): wait until they exist.
+      await Promise.all(mongoose.modelNames().map((n) => mongoose.model(n).init()));
+      logger.info('connected to MongoDB');
+      return;
+    } catch (err) {
+      if (Date.now() + delay > deadline) throw err;
+      logger.warn({ err: (err as Error).message }, 'MongoDB not reachable, retrying');
+      await sleep(delay);
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+}
+
+/**
+ * Starts a service in the one order that is safe: database, bus, listeners and relay,
+ * then HTTP. Stops in reverse on SIGTERM/SIGINT: stop taking requests and messages, let
+ * what is in flight finish, then close the bus and the database.
+ */
+export async function runService(def: ServiceDefinition): Promise<RunningService> {
+  const { logger } = def;
+  let shuttingDown = false;
+
+  if (def.mongoUri) await connectMongo(def.mongoUri, logger);
+  const bus = await NatsBus.connect({ ...def.nats, logger });
+
+  const isReady = () =>
+    !shuttingDown &&
+    bus.connected &&
+    (!def.mongoUri || mongoose.connection.readyState === 1) &&
+    (def.isReady ? def.isReady() : true);
+  const deps: ServiceDeps = { bus, logger, isReady };
+
+  const listeners = def.listeners ? def.listeners(deps) : [];
+  for (const l of listeners) l.listen();
+  const relay = def.outboxModels?.length
+    ? new OutboxRelay(bus, def.outboxModels, logger, { pollIntervalMs: def.outboxPollIntervalMs }).start()
+    : undefined;
+  if (def.onStart) await def.onStart(deps);
+
+  const server = http.createServer(def.app(deps));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(def.port, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : def.port;
+  logger.info({ port }, `${def.name} listening`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason = 'stop') => {
+    stopping ??= (async () => {
+      shuttingDown = true;
+      logger.info({ reason }, `${def.name} shutting down`);
+      const force = setTimeout(() => {
+        logger.error('graceful shutdown timed out, exiting');
+        process.exit(1);
+      }, def.shutdownTimeoutMs ?? 20_000);
+      force.unref();
+      // Stop accepting; requests in flight finish; idle keep-alive sockets are closed.
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      await closed;
+      await Promise.all(listeners.map((l) => l.close()));
+      if (def.onStop) await def.onStop();
+      await relay?.stop();
+      await bus.close();
+      if (def.mongoUri) await mongoose.disconnect();
+      clearTimeout(force);
+      logger.info(`${def.name} stopped`);
+    })();
+    return stopping;
+  };
+  return { port, stop };
+}
+
+/**
+ * The entry of a service's index.ts: a bad config or a failed start is printed plainly
+ * and exits 1; SIGTERM/SIGINT stop gracefully and exit 0.
+ */
+export function main(name: string, start: () => Promise<RunningService>): void {
+  start()
+    .then((svc) => {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          svc.stop(signal).then(
+            () => process.exit(0),
+            (err) => {
+              console.error(err);
+              process.exit(1);
+            },
+          );
+        });
+      }
+    })
+    .catch((err) => {
+      if (err instanceof ConfigError) console.error(`${name}: ${err.message}`);
+      else console.error(`${name}: failed to start:`, err);
+      process.exit(1);
+    });
+}

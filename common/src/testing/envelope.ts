@@ -1,0 +1,11 @@
+import { createEnvelope, PublishMeta } from '../bus/publisher';
+import type { AnyEvent, EventEnvelope } from '../events/types';
+
+/** An envelope as a listener would receive it, for delivering the same event twice. */
+export function envelopeOf<E extends AnyEvent>(
+  subject: E['subject'],
+  data: E['data'],
+  meta?: PublishMeta,
+): EventEnvelope<E> {
+  return createEnvelope<E>(subject, data, meta);
+}

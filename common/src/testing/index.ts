@@ -1,0 +1,5 @@
+export * from './test-database';
+export * from './session';
+export * from './in-memory-bus';
+export * from './logger';
+export * from './envelope';
