@@ -1,2 +1,2 @@
 /** @type {import('jest').Config} */
-module.exports = require('../jest.preset')({ name: 'common' });
+module.exports = require('../jest.preset')({ name: 'common', dir: __dirname });

@@ -1,0 +1,1 @@
+module.exports = require('../jest.preset')({ name: 'expiration', dir: __dirname });

@@ -1,0 +1,1 @@
+module.exports = require('../jest.preset')({ name: 'tickets', dir: __dirname });
