@@ -10,7 +10,7 @@ module.exports = function preset({ name, dir = process.cwd(), testTimeout = 30_0
     rootDir: dir,
     testEnvironment: 'node',
     testMatch: ['<rootDir>/src/**/__tests__/**/*.test.ts'],
-    transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.json'), isolatedModules: true }] },
+    transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.json') }] },
     setupFilesAfterEnv: fs.existsSync(setup) ? [setup] : [],
     testTimeout,
   };

@@ -6,10 +6,12 @@ export interface VarSpec<T> {
   kind: 'string' | 'int' | 'bool' | 'url';
   default?: T | (() => T);
   /** Extra check on the parsed value; return a reason to reject it. */
-  check?: (value: T) => string | undefined;
+  check?(value: T): string | undefined;
 }
 
-type Spec = Record<string, VarSpec<unknown>>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ConfigSpec = Record<string, VarSpec<any>>;
+type Spec = ConfigSpec;
 export type ConfigOf<S extends Spec> = { readonly [K in keyof S]: S[K] extends VarSpec<infer T> ? T : never };
 
 export class ConfigError extends Error {

@@ -3,3 +3,4 @@ export * from './session';
 export * from './in-memory-bus';
 export * from './logger';
 export * from './envelope';
+export * from './outbox';

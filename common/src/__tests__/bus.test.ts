@@ -1,0 +1,137 @@
+import type { Logger } from 'pino';
+import { DEAD_LETTER_SUBJECT, Listener, MessageContext, Publisher, Subjects, TicketCreatedEvent } from '../index';
+import type { EventBus } from '../bus/event-bus';
+import { captureLogger } from '../testing';
+import { closeAllBuses, connectBus, sleep, unique, waitFor } from './helpers';
+
+// These tests talk to a real nats-streaming-server (scripts/servers.sh starts one). The
+// channel keeps every earlier message, so each test tags its events with a run id and
+// its listeners count only their own.
+jest.setTimeout(30_000);
+
+class TicketCreatedPublisher extends Publisher<TicketCreatedEvent> {
+  readonly subject = Subjects.TicketCreated;
+}
+
+type Handler = (data: TicketCreatedEvent['data'], ctx: MessageContext) => Promise<void>;
+
+class TestListener extends Listener<TicketCreatedEvent> {
+  readonly subject = Subjects.TicketCreated;
+  override ackWaitMs = 1_000;
+  constructor(
+    bus: EventBus,
+    logger: Logger,
+    readonly queueGroupName: string,
+    private readonly tag: string,
+    private readonly handler: Handler,
+  ) {
+    super(bus, logger);
+  }
+  async onMessage(data: TicketCreatedEvent['data'], ctx: MessageContext) {
+    if (!data.title.startsWith(this.tag)) return; // another test's event: ack and ignore
+    await this.handler(data, ctx);
+  }
+}
+
+const ticket = (tag: string, n: number) => ({ id: `t${n}`, version: 0, title: `${tag} #${n}`, price: 10, userId: 'u1' });
+
+afterEach(closeAllBuses);
+
+it('when two queue groups listen, then each message reaches exactly one member of each group', async () => {
+  const tag = unique('fanout');
+  const groupA = unique('group-a');
+  const groupB = unique('group-b');
+  const seenA: string[][] = [[], []];
+  const seenB: string[] = [];
+  const logger = captureLogger().logger;
+  for (const i of [0, 1]) {
+    new TestListener(await connectBus(), logger, groupA, tag, async (d) => void seenA[i].push(d.id)).listen();
+  }
+  new TestListener(await connectBus(), logger, groupB, tag, async (d) => void seenB.push(d.id)).listen();
+  await sleep(300);
+
+  const publisher = new TicketCreatedPublisher(await connectBus());
+  for (let n = 0; n < 20; n++) await publisher.publish(ticket(tag, n));
+
+  await waitFor(() => seenA[0].length + seenA[1].length >= 20 && seenB.length >= 20, 10_000, 'deliveries');
+  await sleep(300);
+  const allA = [...seenA[0], ...seenA[1]].sort();
+  expect(allA).toHaveLength(20);
+  expect(new Set(allA).size).toBe(20);
+  expect(seenB).toHaveLength(20);
+  expect(seenA[0].length).toBeGreaterThan(0);
+  expect(seenA[1].length).toBeGreaterThan(0);
+});
+
+it('when a handler keeps throwing, then it is retried, dead-lettered after maxAttempts, and stops', async () => {
+  const tag = unique('poison');
+  const attempts: number[] = [];
+  const { logger, lines } = captureLogger();
+  const bus = await connectBus();
+  const letters: Record<string, unknown>[] = [];
+  bus.subscribe({ subject: DEAD_LETTER_SUBJECT, queueGroup: unique('dlq'), ackWaitMs: 5_000, maxInFlight: 100 }, (d) => {
+    const letter = JSON.parse(d.raw);
+    if (String(letter.raw).includes(tag)) letters.push(letter);
+    d.ack();
+  });
+  const listener = new TestListener(bus, logger, unique('retry'), tag, async (_d, ctx) => {
+    attempts.push(ctx.attempt);
+    throw new Error('handler failed');
+  });
+  listener.maxAttempts = 3;
+  listener.listen();
+  await sleep(200);
+
+  const sent = await new TicketCreatedPublisher(await connectBus()).publish(ticket(tag, 1));
+
+  await waitFor(() => letters.length === 1, 15_000, 'the dead letter');
+  expect(attempts).toEqual([1, 2, 3]);
+  expect(letters[0]).toMatchObject({ subject: 'ticket:created', eventId: sent.id, attempts: 3, error: 'handler failed' });
+  expect(lines.some((l) => l.msg === 'event dead-lettered' && l.eventId === sent.id)).toBe(true);
+
+  await sleep(2_500); // two more ack waits: nothing comes back
+  expect(attempts).toEqual([1, 2, 3]);
+});
+
+it('when a message is not a valid event, then it is dead-lettered at once, never handled', async () => {
+  const tag = unique('malformed');
+  const handled: string[] = [];
+  const bus = await connectBus();
+  const letters: Record<string, unknown>[] = [];
+  bus.subscribe({ subject: DEAD_LETTER_SUBJECT, queueGroup: unique('dlq'), ackWaitMs: 5_000, maxInFlight: 100 }, (d) => {
+    const letter = JSON.parse(d.raw);
+    if (String(letter.raw).includes(tag)) letters.push(letter);
+    d.ack();
+  });
+  new TestListener(bus, captureLogger().logger, unique('strict'), tag, async (d) => void handled.push(d.id)).listen();
+  await sleep(200);
+
+  const raw = JSON.stringify({ id: 'e1', subject: 'ticket:created', data: { id: 't1', title: `${tag} x`, price: 'free' }, meta: {} });
+  await (await connectBus()).publishRaw(Subjects.TicketCreated, raw);
+
+  await waitFor(() => letters.length === 1, 10_000, 'the dead letter');
+  expect(letters[0]).toMatchObject({ attempts: 1, raw });
+  expect(String(letters[0].error)).toMatch(/bad ticket:created payload/);
+  expect(handled).toEqual([]);
+});
+
+it('when a durable listener was down, then on restart it gets what it missed, once', async () => {
+  const tag = unique('durable');
+  const group = unique('durable-group');
+  const logger = captureLogger().logger;
+  const first: string[] = [];
+  const firstListener = new TestListener(await connectBus(), logger, group, tag, async (d) => void first.push(d.id)).listen();
+  await sleep(200);
+  const publisher = new TicketCreatedPublisher(await connectBus());
+  await publisher.publish(ticket(tag, 1));
+  await waitFor(() => first.length === 1, 5_000, 'the first event');
+  await firstListener.close();
+
+  for (const n of [2, 3, 4]) await publisher.publish(ticket(tag, n));
+
+  const second: string[] = [];
+  new TestListener(await connectBus(), logger, group, tag, async (d) => void second.push(d.id)).listen();
+  await waitFor(() => second.length === 3, 10_000, 'the missed events');
+  await sleep(1_500); // past one ack wait: the acked first event is not delivered again
+  expect(second).toEqual(['t2', 't3', 't4']);
+});

@@ -1,0 +1,40 @@
+import { ConfigError, commonEnv, env, loadConfig, requiredVariables } from '../config';
+
+describe('loadConfig', () => {
+  const spec = { ...commonEnv, ORDER_EXPIRATION_SECONDS: env.int({ default: 900 }) };
+
+  it('when every required variable is set, then it parses types and applies defaults', () => {
+    const config = loadConfig(spec, {
+      JWT_KEY: 'k'.repeat(32),
+      MONGO_URI: 'mongodb://127.0.0.1:27017/x',
+      NATS_URL: 'nats://127.0.0.1:4223',
+      NATS_CLUSTER_ID: 'ticketing',
+      COOKIE_SECURE: 'false',
+      PORT: '4000',
+    });
+    expect(config).toMatchObject({ PORT: 4000, COOKIE_SECURE: false, ORDER_EXPIRATION_SECONDS: 900, LOG_LEVEL: 'info' });
+  });
+
+  it('when variables are missing or malformed, then one error names every one of them', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig(spec, { JWT_KEY: 'short', PORT: 'eighty', NATS_URL: 'not a url' });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toEqual(
+      expect.arrayContaining([
+        'JWT_KEY must be at least 16 characters',
+        'PORT must be a whole number',
+        'MONGO_URI is required but not set',
+        'NATS_URL must be a URL',
+        'NATS_CLUSTER_ID is required but not set',
+      ]),
+    );
+  });
+
+  it('lists the variables a deployment must set', () => {
+    expect(requiredVariables(spec).sort()).toEqual(['JWT_KEY', 'MONGO_URI', 'NATS_CLUSTER_ID', 'NATS_URL']);
+  });
+});

@@ -1,0 +1,38 @@
+import { OrderStatus, Subjects, assertEventData, createEnvelope, parseEnvelope } from '../index';
+
+describe('event schemas', () => {
+  const order = {
+    id: 'o1',
+    version: 0,
+    status: OrderStatus.Created,
+    userId: 'u1',
+    expiresAt: new Date().toISOString(),
+    ticket: { id: 't1', price: 10 },
+  };
+
+  it('when an envelope is well formed, then it parses with its id and payload', () => {
+    const env = createEnvelope(Subjects.OrderCreated, order, { requestId: 'r1' });
+    const parsed = parseEnvelope(Subjects.OrderCreated, JSON.stringify(env));
+    expect(parsed).toEqual({ ok: true, envelope: expect.objectContaining({ id: env.id, data: order }) });
+  });
+
+  it('when two envelopes carry the same payload, then their event ids differ', () => {
+    expect(createEnvelope(Subjects.OrderCreated, order).id).not.toBe(createEnvelope(Subjects.OrderCreated, order).id);
+  });
+
+  it.each([
+    ['not JSON', '{'],
+    ['a payload missing a field', JSON.stringify({ id: 'e', subject: 'order:created', data: { ...order, ticket: undefined }, meta: {} })],
+    ['a wrong type', JSON.stringify({ id: 'e', subject: 'order:created', data: { ...order, version: '1' }, meta: {} })],
+    ['another subject', JSON.stringify(createEnvelope(Subjects.ExpirationComplete, { orderId: 'o1' }))],
+    ['a bad date', JSON.stringify({ id: 'e', subject: 'order:created', data: { ...order, expiresAt: 'soon' }, meta: {} })],
+  ])('when the message is %s, then it is refused', (_name, raw) => {
+    expect(parseEnvelope(Subjects.OrderCreated, raw).ok).toBe(false);
+  });
+
+  it('when a publisher builds an invalid payload, then it throws before anything is stored', () => {
+    expect(() => assertEventData(Subjects.TicketCreated, { id: 't1', version: 0, title: '', price: 1, userId: 'u' })).toThrow(
+      /invalid ticket:created payload/,
+    );
+  });
+});

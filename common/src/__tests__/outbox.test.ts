@@ -1,0 +1,90 @@
+import mongoose, { Schema } from 'mongoose';
+import { OutboxRelay, Publisher, Subjects, TicketCreatedEvent, outboxPlugin } from '../index';
+import { captureLogger, useTestDatabase } from '../testing';
+import { closeAllBuses, connectBus, sleep, unique, waitFor } from './helpers';
+
+// Real MongoDB-protocol server (MONGO_URI: FerretDB behind its gate) and real NATS Streaming.
+jest.setTimeout(30_000);
+useTestDatabase();
+
+const thingSchema = new Schema({ title: String });
+thingSchema.plugin(outboxPlugin);
+const Thing = mongoose.model('OutboxThing', thingSchema);
+
+class TicketCreatedPublisher extends Publisher<TicketCreatedEvent> {
+  readonly subject = Subjects.TicketCreated;
+}
+
+async function collect(tag: string) {
+  const bus = await connectBus('collector');
+  const got: { id: string; title: string }[] = [];
+  bus.subscribe({ subject: Subjects.TicketCreated, queueGroup: unique('collect'), ackWaitMs: 5_000, maxInFlight: 100 }, (d) => {
+    const env = JSON.parse(d.raw);
+    if (String(env.data.title).startsWith(tag)) got.push({ id: env.id, title: env.data.title });
+    d.ack();
+  });
+  await sleep(200);
+  return got;
+}
+
+afterEach(closeAllBuses);
+
+it('when a process died after writing its events, then the relay publishes them in order and clears them', async () => {
+  const tag = unique('left');
+  const got = await collect(tag);
+  const publisher = new TicketCreatedPublisher();
+  const entries = [1, 2, 3].map((n) => publisher.toOutbox({ id: `t${n}`, version: n - 1, title: `${tag} ${n}`, price: 5, userId: 'u' }));
+  // Written straight to the collection: the writer is gone before any relay saw it.
+  const { insertedId } = await Thing.collection.insertOne({ title: 'x', outbox: entries });
+
+  const relay = new OutboxRelay(await connectBus('relay'), [Thing], captureLogger().logger, { pollIntervalMs: 200 }).start();
+  await waitFor(() => got.length === 3, 10_000, 'the pending events');
+  await relay.stop();
+
+  expect(got.map((g) => g.id)).toEqual(entries.map((e) => e.id));
+  const stored = await Thing.collection.findOne({ _id: insertedId });
+  expect(stored!.outbox).toEqual([]);
+});
+
+it('when a model with pending events is saved, then the relay sends them at once, without waiting for the sweep', async () => {
+  const tag = unique('kick');
+  const got = await collect(tag);
+  const relay = new OutboxRelay(await connectBus('relay'), [Thing], captureLogger().logger, { pollIntervalMs: 60_000 }).start();
+  await sleep(300); // the start-up sweep is over
+
+  const entry = new TicketCreatedPublisher().toOutbox({ id: 't9', version: 0, title: `${tag} 9`, price: 5, userId: 'u' });
+  const started = Date.now();
+  await Thing.create({ title: 'y', outbox: [entry] });
+  await waitFor(() => got.length === 1, 5_000, 'the event');
+  expect(Date.now() - started).toBeLessThan(5_000);
+  await relay.stop();
+  expect(got[0].id).toBe(entry.id);
+});
+
+it('when the bus is down, then the entry stays stored and goes out once the bus is back', async () => {
+  const tag = unique('retry');
+  const got = await collect(tag);
+  const bus = await connectBus('relay');
+  let down = true;
+  const flaky = {
+    publishRaw: (s: string, p: string) => (down ? Promise.reject(new Error('bus down')) : bus.publishRaw(s, p)),
+    subscribe: bus.subscribe.bind(bus),
+  };
+  const relay = new OutboxRelay(flaky, [Thing], captureLogger().logger, { pollIntervalMs: 200 }).start();
+  const entry = new TicketCreatedPublisher().toOutbox({ id: 't7', version: 0, title: `${tag} 7`, price: 5, userId: 'u' });
+  const doc = await Thing.create({ title: 'z', outbox: [entry] });
+  await sleep(600);
+  expect((await Thing.collection.findOne({ _id: doc._id }))!.outbox).toHaveLength(1);
+  expect(got).toEqual([]);
+
+  down = false;
+  await waitFor(() => got.length === 1, 5_000, 'the event after recovery');
+  await relay.stop();
+  expect((await Thing.collection.findOne({ _id: doc._id }))!.outbox).toEqual([]);
+});
+
+it('never exposes pending events in JSON', async () => {
+  const entry = new TicketCreatedPublisher().toOutbox({ id: 't1', version: 0, title: 'a', price: 5, userId: 'u' });
+  const doc = await Thing.create({ title: 'j', outbox: [entry] });
+  expect(doc.toJSON()).not.toHaveProperty('outbox');
+});
