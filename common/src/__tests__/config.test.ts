@@ -1,7 +1,7 @@
-import { ConfigError, commonEnv, env, loadConfig, requiredVariables } from '../config';
+import { ConfigError, baseEnv, env, loadConfig, mongoEnv, natsEnv, requiredVariables, sessionEnv } from '../config';
 
 describe('loadConfig', () => {
-  const spec = { ...commonEnv, ORDER_EXPIRATION_SECONDS: env.int({ default: 900 }) };
+  const spec = { ...baseEnv, ...sessionEnv, ...mongoEnv, ...natsEnv('orders'), ORDER_EXPIRATION_SECONDS: env.int({ default: 900 }) };
 
   it('when every required variable is set, then it parses types and applies defaults', () => {
     const config = loadConfig(spec, {
@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       COOKIE_SECURE: 'false',
       PORT: '4000',
     });
+    expect(config.NATS_CLIENT_ID).toMatch(/^orders-.+-[0-9a-f]{6}$/);
     expect(config).toMatchObject({ PORT: 4000, COOKIE_SECURE: false, ORDER_EXPIRATION_SECONDS: 900, LOG_LEVEL: 'info' });
   });
 

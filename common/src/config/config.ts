@@ -87,13 +87,27 @@ export function defaultClientId(service: string): string {
 const minKeyLength = (n: number) => (v: string) =>
   v.length < n ? `must be at least ${n} characters` : undefined;
 
-/** Variables most services share; a service spreads the ones it needs into its own spec. */
-export const commonEnv = {
+/** Every service: where it listens and how much it logs. */
+export const baseEnv = {
   PORT: env.int({ default: 3000 }),
   LOG_LEVEL: env.string({ default: 'info' }),
+};
+
+/** Services that read the session cookie. */
+export const sessionEnv = {
   JWT_KEY: env.string({ check: minKeyLength(16) }),
   COOKIE_SECURE: env.bool({ default: true }),
-  MONGO_URI: env.url(),
-  NATS_URL: env.url(),
-  NATS_CLUSTER_ID: env.string(),
 };
+
+export const mongoEnv = {
+  MONGO_URI: env.url(),
+};
+
+/** Services on the event bus; the client id defaults to host name + random suffix. */
+export function natsEnv(service: string) {
+  return {
+    NATS_URL: env.url(),
+    NATS_CLUSTER_ID: env.string(),
+    NATS_CLIENT_ID: env.string({ default: () => defaultClientId(service) }),
+  };
+}

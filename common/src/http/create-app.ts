@@ -9,8 +9,9 @@ import { NotFoundError } from '../errors';
 
 export interface AppOptions {
   logger: Logger;
-  jwtKey: string;
-  cookieSecure: boolean;
+  /** Omitted by services without users (expiration): then no session middleware. */
+  jwtKey?: string;
+  cookieSecure?: boolean;
   /** Mounted in order after the shared middleware. */
   routers: Router[];
   /** Answers whether the service can do its work now (DB and bus connected). */
@@ -60,8 +61,10 @@ export function createApp(opts: AppOptions): Express {
 
   app.use(express.json({ limit: opts.bodyLimit ?? '16kb' }));
   app.use(rejectQueryOperators);
-  app.use(sessionMiddleware({ secure: opts.cookieSecure }));
-  app.use(currentUser(opts.jwtKey));
+  if (opts.jwtKey) {
+    app.use(sessionMiddleware({ secure: opts.cookieSecure ?? true }));
+    app.use(currentUser(opts.jwtKey));
+  }
   for (const router of opts.routers) app.use(router);
 
   app.use(() => {

@@ -9,6 +9,7 @@ import { OutboxRelay } from '../outbox/outbox-relay';
 import { ConfigError } from '../config/config';
 
 export interface ServiceDeps {
+  /** The bus connection; using it in a service defined without `nats` throws. */
   bus: NatsBus;
   logger: Logger;
   isReady: () => boolean;
@@ -20,7 +21,8 @@ export interface ServiceDefinition {
   port: number;
   /** Omitted by services without a database (expiration). */
   mongoUri?: string;
-  nats: { url: string; clusterId: string; clientId: string };
+  /** Omitted by services that are not on the bus (auth). */
+  nats?: { url: string; clusterId: string; clientId: string };
   app: (deps: ServiceDeps) => Express;
   listeners?: (deps: ServiceDeps) => Listener<AnyEvent>[];
   /** Models using `outboxPlugin`, whose pending events the relay sends. */
@@ -72,19 +74,26 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
   let shuttingDown = false;
 
   if (def.mongoUri) await connectMongo(def.mongoUri, logger);
-  const bus = await NatsBus.connect({ ...def.nats, logger });
+  const bus = def.nats ? await NatsBus.connect({ ...def.nats, logger }) : undefined;
 
   const isReady = () =>
     !shuttingDown &&
-    bus.connected &&
+    (!bus || bus.connected) &&
     (!def.mongoUri || mongoose.connection.readyState === 1) &&
     (def.isReady ? def.isReady() : true);
-  const deps: ServiceDeps = { bus, logger, isReady };
+  const deps: ServiceDeps = {
+    get bus(): NatsBus {
+      if (!bus) throw new Error(`${def.name} has no bus: set \`nats\` in its service definition`);
+      return bus;
+    },
+    logger,
+    isReady,
+  };
 
   const listeners = def.listeners ? def.listeners(deps) : [];
   for (const l of listeners) l.listen();
   const relay = def.outboxModels?.length
-    ? new OutboxRelay(bus, def.outboxModels, logger, { pollIntervalMs: def.outboxPollIntervalMs }).start()
+    ? new OutboxRelay(deps.bus, def.outboxModels, logger, { pollIntervalMs: def.outboxPollIntervalMs }).start()
     : undefined;
   if (def.onStart) await def.onStart(deps);
 
@@ -114,7 +123,7 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
       await Promise.all(listeners.map((l) => l.close()));
       if (def.onStop) await def.onStop();
       await relay?.stop();
-      await bus.close();
+      await bus?.close();
       if (def.mongoUri) await mongoose.disconnect();
       clearTimeout(force);
       logger.info(`${def.name} stopped`);
