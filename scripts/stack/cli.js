@@ -1,0 +1,44 @@
+'use strict';
+// `npm run stack [-- --api-only]`: starts the whole system and prints `ready <url>`;
+// Ctrl-C or SIGTERM stops everything.
+const { startStack } = require('./index');
+
+async function main() {
+  const apiOnly = process.argv.includes('--api-only');
+  const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8080);
+  // Settings for the services come from the environment and are passed through.
+  const passThrough = ['ORDER_EXPIRATION_SECONDS', 'LOG_LEVEL', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'STRIPE_PUBLISHABLE_KEY', 'SIGNIN_MAX_FAILURES', 'SIGNIN_WINDOW_SECONDS', 'SESSION_TTL_SECONDS'];
+  const env = Object.fromEntries(passThrough.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+
+  let stack;
+  let stopping = false;
+  const shutdown = async (signal) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`stack: ${signal}, stopping`);
+    if (stack) await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  try {
+    stack = await startStack({ apiOnly, gatewayPort, env });
+  } catch (err) {
+    console.error(`stack: failed: ${err.message}`);
+    if (err.handle) console.error(`--- last lines of ${err.handle.logFile}\n${err.logTail}`);
+    process.exit(1);
+  }
+  if (stopping) return;
+  console.log(`stack: up in ${stack.seconds.toFixed(1)}s; logs in ${stack.logDir}`);
+  console.log(`ready ${stack.url}`);
+
+  // A piece that dies later is reported; the rest keeps running.
+  for (const h of stack.handles) {
+    h.exited.then((code) => {
+      if (!stopping) console.error(`stack: ${h.name} exited (${code}); see ${h.logFile}`);
+    });
+  }
+}
+
+main();

@@ -1,0 +1,29 @@
+export interface StackOptions {
+  apiOnly?: boolean;
+  /** 0 picks a free port; default 8080. */
+  gatewayPort?: number;
+  /** Passed to every service (ORDER_EXPIRATION_SECONDS, LOG_LEVEL, ...). */
+  env?: Record<string, string>;
+  runDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface ProcessHandle {
+  name: string;
+  logFile: string;
+  readonly running: boolean;
+  exited: Promise<number | string>;
+  stop(graceMs?: number): Promise<number | string | undefined>;
+}
+
+export interface RunningStack {
+  url: string;
+  ports: Record<string, unknown>;
+  logDir: string;
+  /** From the call to every /readyz answering. */
+  seconds: number;
+  handles: ProcessHandle[];
+  stop(): Promise<void>;
+}
+
+export function startStack(opts?: StackOptions): Promise<RunningStack>;
