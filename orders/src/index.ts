@@ -1,0 +1,35 @@
+import { createLogger, main, runService } from '@ticketing/common';
+import { buildApp } from './app';
+import { loadServiceConfig, SERVICE_NAME } from './config';
+import { Order } from './models/order';
+import { TicketCreatedListener } from './events/listeners/ticket-created-listener';
+import { TicketUpdatedListener } from './events/listeners/ticket-updated-listener';
+import { ExpirationCompleteListener } from './events/listeners/expiration-complete-listener';
+import { PaymentCreatedListener } from './events/listeners/payment-created-listener';
+
+main(SERVICE_NAME, async () => {
+  const config = loadServiceConfig();
+  const logger = createLogger(SERVICE_NAME, config.LOG_LEVEL);
+  return runService({
+    name: SERVICE_NAME,
+    logger,
+    port: config.PORT,
+    mongoUri: config.MONGO_URI,
+    nats: { url: config.NATS_URL, clusterId: config.NATS_CLUSTER_ID, clientId: config.NATS_CLIENT_ID },
+    app: ({ isReady }) =>
+      buildApp({
+        logger,
+        jwtKey: config.JWT_KEY,
+        cookieSecure: config.COOKIE_SECURE,
+        orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
+        isReady,
+      }),
+    listeners: ({ bus }) => [
+      new TicketCreatedListener(bus, logger),
+      new TicketUpdatedListener(bus, logger),
+      new ExpirationCompleteListener(bus, logger),
+      new PaymentCreatedListener(bus, logger),
+    ],
+    outboxModels: [Order],
+  });
+});

@@ -1,0 +1,175 @@
+import http from 'node:http';
+import request from 'supertest';
+import { OrderCreatedEvent, Subjects } from '@ticketing/common';
+import { newId } from '@ticketing/common/testing';
+import { Order } from '../../models/order';
+import { buyer, createTicket, HOLD_SECONDS, sentEvents, testApp } from '../../test/helpers';
+
+const post = (app: ReturnType<typeof testApp>['app'], cookie: string[] | undefined, body: unknown) => {
+  const req = request(app).post('/api/orders');
+  if (cookie) req.set('Cookie', cookie);
+  return req.send(body as object);
+};
+
+describe('POST /api/orders', () => {
+  it('when not signed in, then 401 and nothing is stored', async () => {
+    const ticket = await createTicket();
+    const res = await post(testApp().app, undefined, { ticketId: ticket.id }).expect(401);
+    expect(res.body).toEqual({ errors: [{ message: 'Not authorized' }] });
+    expect(await Order.countDocuments()).toBe(0);
+  });
+
+  it('when ticketId is missing, then 400 naming the field', async () => {
+    const res = await post(testApp().app, buyer().cookie, {}).expect(400);
+    expect(res.body).toEqual({ errors: [{ message: 'TicketId must be provided', field: 'ticketId' }] });
+  });
+
+  it.each([
+    ['not an object id', 'abc'],
+    ['empty', ''],
+    ['an id with a trailing space', `${newId()} `],
+    ['a number', 123],
+    ['null', null],
+    ['a boolean', true],
+    ['an array of an id', [newId()]],
+    ['an object', { id: newId() }],
+  ])('when ticketId is %s, then 400 "TicketId must be provided" (our choice for a malformed id in a body)', async (_name, ticketId) => {
+    const res = await post(testApp().app, buyer().cookie, { ticketId }).expect(400);
+    expect(res.body).toEqual({ errors: [{ message: 'TicketId must be provided', field: 'ticketId' }] });
+  });
+
+  it('when ticketId is a query operator, then 400 and no lookup runs with it', async () => {
+    await createTicket();
+    const res = await post(testApp().app, buyer().cookie, { ticketId: { $ne: '' } }).expect(400);
+    expect(res.body).toEqual({ errors: [{ message: 'Invalid input', field: 'ticketId' }] });
+    expect(await Order.countDocuments()).toBe(0);
+  });
+
+  it('when the body is not JSON, then 400 and not 500', async () => {
+    const res = await request(testApp().app)
+      .post('/api/orders')
+      .set('Cookie', buyer().cookie)
+      .set('Content-Type', 'application/json')
+      .send('{"ticketId": ')
+      .expect(400);
+    expect(res.body.errors[0].message).toBe('Malformed JSON body');
+  });
+
+  it('when the ticket is unknown, then 404', async () => {
+    const res = await post(testApp().app, buyer().cookie, { ticketId: newId() }).expect(404);
+    expect(res.body).toEqual({ errors: [{ message: 'Not Found' }] });
+  });
+
+  it('when the buyer is the seller, then 400 "You cannot buy your own ticket" and no order or event', async () => {
+    const seller = buyer();
+    const ticket = await createTicket({ userId: seller.id });
+    const res = await post(testApp().app, seller.cookie, { ticketId: ticket.id }).expect(400);
+    expect(res.body).toEqual({ errors: [{ message: 'You cannot buy your own ticket' }] });
+    expect(await Order.countDocuments()).toBe(0);
+    expect((await sentEvents()).published).toEqual([]);
+  });
+
+  it('when the ticket is free, then 201 with the order, the order stored and order:created stored with it', async () => {
+    const ticket = await createTicket({ title: 'Opera', price: 42.5, version: 3 });
+    const who = buyer();
+    const before = Date.now();
+    const res = await post(testApp().app, who.cookie, { ticketId: ticket.id }).expect(201);
+
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      userId: who.id,
+      status: 'created',
+      expiresAt: expect.any(String),
+      ticket: { id: ticket.id, title: 'Opera', price: 42.5, version: 3 },
+      version: 0,
+    });
+    const hold = Date.parse(res.body.expiresAt) - before;
+    expect(hold).toBeGreaterThanOrEqual(HOLD_SECONDS * 1000 - 50);
+    expect(hold).toBeLessThan(HOLD_SECONDS * 1000 + 5_000);
+
+    const stored = await Order.findById(res.body.id);
+    expect(stored).toMatchObject({ userId: who.id, status: 'created', version: 0, ticketLock: ticket.id });
+    expect(stored!.outbox).toHaveLength(1);
+
+    const bus = await sentEvents();
+    expect(bus.events<OrderCreatedEvent>(Subjects.OrderCreated)).toEqual([
+      {
+        id: res.body.id,
+        version: 0,
+        status: 'created',
+        userId: who.id,
+        expiresAt: res.body.expiresAt,
+        ticket: { id: ticket.id, price: 42.5 },
+      },
+    ]);
+    expect(bus.published).toHaveLength(1);
+    expect(bus.envelopes(Subjects.OrderCreated)[0].meta).toMatchObject({
+      requestId: res.headers['x-request-id'],
+      source: 'orders',
+    });
+  });
+
+  it('when the app is built with another hold window, then expiresAt follows it', async () => {
+    const ticket = await createTicket();
+    const before = Date.now();
+    const res = await post(testApp(60).app, buyer().cookie, { ticketId: ticket.id }).expect(201);
+    const hold = Date.parse(res.body.expiresAt) - before;
+    expect(hold).toBeGreaterThanOrEqual(60_000 - 50);
+    expect(hold).toBeLessThan(65_000);
+  });
+
+  it('when the ticket already has an active order, then 400 "Ticket is already reserved" and only the first order and event exist', async () => {
+    const { app } = testApp();
+    const ticket = await createTicket();
+    await post(app, buyer().cookie, { ticketId: ticket.id }).expect(201);
+    const res = await post(app, buyer().cookie, { ticketId: ticket.id }).expect(400);
+    expect(res.body).toEqual({ errors: [{ message: 'Ticket is already reserved' }] });
+    expect(await Order.countDocuments()).toBe(1);
+    expect((await sentEvents()).events(Subjects.OrderCreated)).toHaveLength(1);
+  });
+
+  it('when 25 buyers ask for one ticket at once, then exactly one 201 and 24 × "Ticket is already reserved"', async () => {
+    const server = http.createServer(testApp().app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const ticket = await createTicket();
+      const responses = await Promise.all(
+        Array.from({ length: 25 }, () => post(server as never, buyer().cookie, { ticketId: ticket.id })),
+      );
+      const statuses = responses.map((r) => r.status);
+      expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+      const refused = responses.filter((r) => r.status !== 201);
+      expect(refused).toHaveLength(24);
+      for (const r of refused) expect(r.body).toEqual({ errors: [{ message: 'Ticket is already reserved' }] });
+
+      const winner = responses.find((r) => r.status === 201)!;
+      expect(await Order.find({ ticketLock: ticket.id }).countDocuments()).toBe(1);
+      expect(await Order.countDocuments()).toBe(1);
+      expect((await sentEvents()).events<OrderCreatedEvent>(Subjects.OrderCreated).map((e) => e.id)).toEqual([winner.body.id]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('when the order on a ticket was cancelled, then another buyer can reserve it', async () => {
+    const { app } = testApp();
+    const ticket = await createTicket();
+    const first = buyer();
+    const { body: order } = await post(app, first.cookie, { ticketId: ticket.id }).expect(201);
+    await request(app).delete(`/api/orders/${order.id}`).set('Cookie', first.cookie).expect(204);
+
+    const res = await post(app, buyer().cookie, { ticketId: ticket.id }).expect(201);
+    expect(res.body.id).not.toBe(order.id);
+    expect(await Order.find({ ticketLock: ticket.id }).countDocuments()).toBe(1);
+  });
+
+  it('when the ticket was paid for, then it stays reserved', async () => {
+    const { app } = testApp();
+    const ticket = await createTicket();
+    const { body: order } = await post(app, buyer().cookie, { ticketId: ticket.id }).expect(201);
+    await Order.updateOne({ _id: order.id }, { $set: { status: 'complete', version: 1 } });
+
+    const res = await post(app, buyer().cookie, { ticketId: ticket.id }).expect(400);
+    expect(res.body).toEqual({ errors: [{ message: 'Ticket is already reserved' }] });
+  });
+});
