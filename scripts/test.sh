@@ -113,6 +113,7 @@ if wants integration; then
 fi
 if wants e2e; then
   echo "== e2e: the web app in Chromium"
+  bash scripts/ensure-chromium.sh || count e2e-setup 0 1
   if npm run e2e -w @ticketing/client 2>&1 | tee "$RESULTS/e2e.log"; then e2e_status=0; else e2e_status=1; fi
   if [[ -f "$ROOT/.run/test-results/e2e.json" ]]; then
     read -r p f < <(jest_counts "$ROOT/.run/test-results/e2e.json")
