@@ -1,0 +1,47 @@
+import { Request, Response, Router } from 'express';
+import { body } from 'express-validator';
+import { BadRequestError, Logger, TooManyRequestsError, validateRequest } from '@ticketing/common';
+import { User } from '../models/user';
+import { PasswordHasher } from '../services/password';
+import { SessionSettings, startSession } from '../services/session';
+import { SigninLimiter } from '../services/signin-limiter';
+import { Credentials, emailField } from './fields';
+
+export function signinRouter(deps: {
+  hasher: PasswordHasher;
+  session: SessionSettings;
+  limiter: SigninLimiter;
+  logger: Logger;
+}): Router {
+  const router = Router();
+  router.post(
+    '/api/users/signin',
+    [emailField(), body('password', 'You must supply a password').isString().bail().notEmpty()],
+    validateRequest,
+    async (req: Request, res: Response) => {
+      const { email, password } = req.body as Credentials;
+
+      // Before the password is looked at, so a limited account refuses even the right one.
+      const reservation = await deps.limiter.reserve(email, req.ip ?? 'unknown');
+      if (!reservation.allowed) {
+        deps.logger.warn({ reqId: req.id, ip: req.ip, limitedBy: reservation.limitedBy }, 'signin rate limited');
+        throw new TooManyRequestsError(reservation.retryAfterSeconds);
+      }
+
+      const user = await User.findOne({ email });
+      // One text for an unknown email and a wrong password, and the same scrypt work.
+      const matches = await deps.hasher.verify(password, user?.password);
+      if (!user || !matches) throw new BadRequestError('Invalid credentials');
+      await deps.limiter.succeeded(reservation);
+
+      if (deps.hasher.needsRehash(user.password)) {
+        // Compare-and-set on the old hash: a password changed meanwhile is not overwritten.
+        const rehashed = await deps.hasher.hash(password);
+        await User.updateOne({ _id: user._id, password: user.password }, { $set: { password: rehashed } });
+      }
+      startSession(req, { id: user.id, email: user.email }, deps.session);
+      res.status(200).send(user);
+    },
+  );
+  return router;
+}

@@ -1,0 +1,5 @@
+import { testJwtKey, useTestDatabase } from '@ticketing/common/testing';
+
+process.env.JWT_KEY = testJwtKey();
+
+useTestDatabase();
