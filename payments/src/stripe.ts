@@ -23,7 +23,7 @@ export function createStripeClient(secretKey: string, apiBase?: string): Stripe 
     telemetry: false,
     ...(base && {
       host: base.hostname,
-      port: base.port || (protocol === 'http' ? 80 : 443),
+      port: base.port ? Number(base.port) : protocol === 'http' ? 80 : 443,
       protocol,
     }),
   });

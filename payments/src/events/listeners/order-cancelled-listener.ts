@@ -4,7 +4,7 @@ import { Order } from '../../models/order';
 /** Marks the replica cancelled, so the order can no longer be paid. */
 export class OrderCancelledListener extends Listener<OrderCancelledEvent> {
   readonly subject = Subjects.OrderCancelled;
-  readonly queueGroupName = QueueGroups.Payments;
+  readonly queueGroupName: string = QueueGroups.Payments;
 
   async onMessage(data: OrderCancelledEvent['data']): Promise<void> {
     // Compare-and-set on the previous version: applies only the next event in sequence.

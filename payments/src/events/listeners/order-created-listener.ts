@@ -5,7 +5,7 @@ import { isDuplicateKeyError } from '../../mongo-errors';
 /** Starts the replica of a new order, so it can be paid. */
 export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
   readonly subject = Subjects.OrderCreated;
-  readonly queueGroupName = QueueGroups.Payments;
+  readonly queueGroupName: string = QueueGroups.Payments;
 
   async onMessage(data: OrderCreatedEvent['data']): Promise<void> {
     try {
