@@ -1,0 +1,15 @@
+import { createApp, Logger } from '@ticketing/common';
+import { createTicketRouter } from './routes/new';
+import { indexTicketRouter } from './routes/index';
+import { showTicketRouter } from './routes/show';
+import { updateTicketRouter } from './routes/update';
+
+export interface AppDeps {
+  logger: Logger;
+  jwtKey: string;
+  cookieSecure: boolean;
+  isReady?: () => boolean;
+}
+
+export const buildApp = (deps: AppDeps) =>
+  createApp({ ...deps, routers: [createTicketRouter, indexTicketRouter, showTicketRouter, updateTicketRouter] });

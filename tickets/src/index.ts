@@ -1,0 +1,21 @@
+import { createLogger, main, runService } from '@ticketing/common';
+import { buildApp } from './app';
+import { loadServiceConfig, SERVICE_NAME } from './config';
+import { OrderCancelledListener } from './events/listeners/order-cancelled-listener';
+import { OrderCreatedListener } from './events/listeners/order-created-listener';
+import { Ticket } from './models/ticket';
+
+main(SERVICE_NAME, async () => {
+  const config = loadServiceConfig();
+  const logger = createLogger(SERVICE_NAME, config.LOG_LEVEL);
+  return runService({
+    name: SERVICE_NAME,
+    logger,
+    port: config.PORT,
+    mongoUri: config.MONGO_URI,
+    nats: { url: config.NATS_URL, clusterId: config.NATS_CLUSTER_ID, clientId: config.NATS_CLIENT_ID },
+    app: ({ isReady }) => buildApp({ logger, jwtKey: config.JWT_KEY, cookieSecure: config.COOKIE_SECURE, isReady }),
+    listeners: ({ bus }) => [new OrderCreatedListener(bus, logger), new OrderCancelledListener(bus, logger)],
+    outboxModels: [Ticket],
+  });
+});

@@ -1,0 +1,152 @@
+import mongoose, { HydratedDocument, Schema, Types } from 'mongoose';
+import { isObjectId, outboxPlugin, OutboxEntry, ServiceUnavailableError } from '@ticketing/common';
+import { TicketUpdatedPublisher } from '../events/publishers/ticket-updated-publisher';
+import { eventMeta } from '../events/publishers/event-meta';
+
+export const MAX_PRICE = 1_000_000;
+export const MAX_TITLE_LENGTH = 200;
+/**
+ * How many cancelled orders a ticket remembers. An order:created that arrives after its own
+ * order:cancelled (another channel, redelivery) must not reserve; such stragglers come within
+ * the bus's redelivery window (minutes), long before a ticket sees this many cancellations.
+ */
+export const RELEASED_ORDERS_KEPT = 20;
+/** Rounds of read → conditional write before giving up; each lost round means another write landed. */
+const MAX_WRITE_ATTEMPTS = 50;
+
+export interface TicketFields {
+  title: string;
+  price: number;
+  /** The seller. */
+  userId: string;
+  /** Ours, not mongoose's: every change bumps it by one and publishes ticket:updated. */
+  version: number;
+  /** Set while an order holds the ticket. */
+  orderId?: string;
+  releasedOrderIds: string[];
+  createdAt: Date;
+  outbox: OutboxEntry[];
+}
+
+export type TicketDocument = HydratedDocument<TicketFields>;
+
+/** What a change may set: the listing, and who holds it (absent = free). */
+export interface TicketState {
+  title: string;
+  price: number;
+  orderId?: string;
+}
+
+const ticketSchema = new Schema<TicketFields>(
+  {
+    title: { type: String, required: true, trim: true, maxlength: MAX_TITLE_LENGTH },
+    price: { type: Number, required: true, min: 0, max: MAX_PRICE },
+    userId: { type: String, required: true },
+    version: { type: Number, required: true, default: 0 },
+    orderId: { type: String },
+    releasedOrderIds: { type: [String], default: [] },
+  },
+  {
+    versionKey: false,
+    timestamps: { createdAt: true, updatedAt: false },
+    toJSON: {
+      transform(_doc, ret: Record<string, unknown>) {
+        ret.id = String(ret._id);
+        delete ret._id;
+        delete ret.createdAt;
+        delete ret.releasedOrderIds;
+        return ret;
+      },
+    },
+  },
+);
+ticketSchema.index({ createdAt: -1, _id: -1 });
+ticketSchema.plugin(outboxPlugin);
+
+export const Ticket = mongoose.model<TicketFields>('Ticket', ticketSchema);
+
+/**
+ * Read → decide → conditional write, again whenever another write landed in between
+ * (`attempt` answers null). `attempt` sees the current ticket, or null when there is none.
+ */
+export async function retryOnConflict<T>(
+  id: string,
+  attempt: (ticket: TicketDocument | null) => Promise<T | null>,
+): Promise<T> {
+  for (let round = 0; round < MAX_WRITE_ATTEMPTS; round++) {
+    const ticket = isObjectId(id) ? await Ticket.findById(id) : null;
+    const result = await attempt(ticket);
+    if (result !== null) return result;
+  }
+  // Every lost round was someone else's successful write, so this takes a write storm on one ticket.
+  throw new ServiceUnavailableError('Ticket is busy, try again');
+}
+
+/**
+ * Stores `next` as the ticket's following version together with its ticket:updated event, in
+ * one conditional write that lands only if the ticket is still as `current` was read.
+ * Returns null when another write got there first.
+ */
+export async function saveNextVersion(
+  current: TicketDocument,
+  next: TicketState,
+  requestId?: string,
+): Promise<TicketDocument | null> {
+  const version = current.version + 1;
+  const entry = new TicketUpdatedPublisher().toOutbox(
+    {
+      id: current.id,
+      version,
+      title: next.title,
+      price: next.price,
+      userId: current.userId,
+      ...(next.orderId ? { orderId: next.orderId } : {}),
+    },
+    eventMeta(requestId),
+  );
+  // An order losing its hold is remembered, so a late duplicate of its order:created cannot reserve again.
+  const released = current.orderId && current.orderId !== next.orderId ? current.orderId : undefined;
+  const saved = await Ticket.findOneAndUpdate(
+    {
+      _id: current._id,
+      version: current.version,
+      orderId: current.orderId ?? { $exists: false },
+      // Remembering a cancelled order does not bump the version, so a reservation checks it here.
+      ...(next.orderId ? { releasedOrderIds: { $ne: next.orderId } } : {}),
+    },
+    {
+      $set: { title: next.title, price: next.price, ...(next.orderId ? { orderId: next.orderId } : {}) },
+      ...(next.orderId ? {} : { $unset: { orderId: '' } }),
+      $inc: { version: 1 },
+      $push: { outbox: entry, ...(released ? { releasedOrderIds: released } : {}) },
+    },
+    { new: true },
+  );
+  if (saved && released) await trimReleasedOrders(saved._id);
+  return saved;
+}
+
+/**
+ * Remembers an order cancelled before its order:created reached us, without a version or an
+ * event: nothing any replica sees changes. Lands only while that order does not hold the
+ * ticket and is not remembered yet; false means the ticket changed meanwhile.
+ */
+export async function rememberReleasedOrder(ticket: TicketDocument, orderId: string): Promise<boolean> {
+  const { modifiedCount } = await Ticket.updateOne(
+    { _id: ticket._id, orderId: { $ne: orderId }, releasedOrderIds: { $ne: orderId } },
+    { $push: { releasedOrderIds: orderId } },
+  );
+  if (modifiedCount === 1) await trimReleasedOrders(ticket._id);
+  return modifiedCount === 1;
+}
+
+/**
+ * Drops the oldest remembered order once there are too many. A separate write because FerretDB
+ * silently ignores `$push` with `$slice`; each push is followed by at most one pop.
+ */
+async function trimReleasedOrders(id: Types.ObjectId): Promise<void> {
+  await Ticket.updateOne(
+    { _id: id, [`releasedOrderIds.${RELEASED_ORDERS_KEPT}`]: { $exists: true } },
+    { $pop: { releasedOrderIds: -1 } },
+  );
+}

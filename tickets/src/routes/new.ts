@@ -1,0 +1,21 @@
+import { Router } from 'express';
+import mongoose from 'mongoose';
+import { requireAuth, validateRequest } from '@ticketing/common';
+import { Ticket } from '../models/ticket';
+import { TicketCreatedPublisher } from '../events/publishers/ticket-created-publisher';
+import { eventMeta } from '../events/publishers/event-meta';
+import { ticketBodyRules } from './ticket-body';
+
+export const createTicketRouter = Router();
+
+createTicketRouter.post('/api/tickets', requireAuth, ...ticketBodyRules, validateRequest, async (req, res) => {
+  const { title, price } = req.body as { title: string; price: number };
+  const userId = req.currentUser!.id;
+  const _id = new mongoose.Types.ObjectId();
+  const created = new TicketCreatedPublisher().toOutbox(
+    { id: _id.toHexString(), version: 0, title, price, userId },
+    eventMeta(req.id),
+  );
+  const ticket = await Ticket.create({ _id, title, price, userId, version: 0, outbox: [created] });
+  res.status(201).send(ticket);
+});
