@@ -1,0 +1,112 @@
+import { Subjects, TicketUpdatedEvent } from '@ticketing/common';
+import { flushOutbox, newId } from '@ticketing/common/testing';
+import { Ticket } from '../../../models/ticket';
+import { storeTicket } from '../../../test/helpers';
+import { orderCancelled, orderCreated, testListeners } from '../../../test/listeners';
+
+const updates = async () => (await flushOutbox([Ticket])).envelopes<TicketUpdatedEvent>(Subjects.TicketUpdated);
+
+it('when order:created arrives, then the ticket is reserved for it with version+1 and one ticket:updated', async () => {
+  const { created } = testListeners();
+  const ticket = await storeTicket({ title: 'Opera', price: 45 });
+  const event = orderCreated(ticket.id);
+
+  expect(await created.handle(event)).toBe('acked');
+
+  expect(await Ticket.findById(ticket.id)).toMatchObject({ orderId: event.data.id, version: 1, title: 'Opera', price: 45 });
+  const sent = await updates();
+  expect(sent.map((e) => e.data)).toEqual([
+    { id: ticket.id, version: 1, title: 'Opera', price: 45, userId: ticket.userId, orderId: event.data.id },
+  ]);
+  // The request that placed the order stays traceable through our event.
+  expect(sent[0].meta).toMatchObject({ requestId: 'req-order-1', source: 'tickets' });
+});
+
+it('when the same order:created is delivered twice, then one reservation and one ticket:updated', async () => {
+  const { created } = testListeners();
+  const ticket = await storeTicket();
+  const event = orderCreated(ticket.id);
+
+  expect(await created.handle(event)).toBe('acked');
+  expect(await created.handle(event)).toBe('acked');
+
+  expect(await Ticket.findById(ticket.id)).toMatchObject({ orderId: event.data.id, version: 1 });
+  expect(await updates()).toHaveLength(1);
+});
+
+it('when the ticket is unknown, then the event is not acked (retried, then dead-lettered) and nothing is stored', async () => {
+  const { created } = testListeners();
+  const other = await storeTicket();
+  expect(await created.handle(orderCreated(newId()))).toBe('retry');
+  expect(await created.handle(orderCreated('not-an-object-id'))).toBe('retry');
+  expect(await created.handle(orderCreated(newId()), created.maxAttempts)).toBe('dead-lettered');
+  expect(await Ticket.findById(other.id)).toMatchObject({ version: 0, orderId: undefined });
+  expect(await updates()).toEqual([]);
+});
+
+it('when another order still holds the ticket, then the event waits (out of order) and reserves once that order is cancelled', async () => {
+  const { created, cancelled, lines } = testListeners();
+  const ticket = await storeTicket();
+  const first = orderCreated(ticket.id);
+  const second = orderCreated(ticket.id);
+  await created.handle(first);
+
+  // The orders service cancelled the first order and reserved for the second, but the
+  // first's order:cancelled travels on another channel and has not arrived yet.
+  expect(await created.handle(second)).toBe('retry');
+  expect(await Ticket.findById(ticket.id)).toMatchObject({ orderId: first.data.id, version: 1 });
+  expect(lines.some((l) => l.msg === 'event ahead of local state, will retry')).toBe(true);
+
+  await cancelled.handle(orderCancelled(ticket.id, first.data.id));
+  expect(await created.handle(second, 2)).toBe('acked');
+
+  expect(await Ticket.findById(ticket.id)).toMatchObject({ orderId: second.data.id, version: 3 });
+  expect((await updates()).map((e) => [e.data.version, e.data.orderId])).toEqual([
+    [1, first.data.id],
+    [2, undefined],
+    [3, second.data.id],
+  ]);
+});
+
+it('when order:cancelled overtook its order:created, then the ticket stays free and nothing is published', async () => {
+  const { created, cancelled, lines } = testListeners();
+  const ticket = await storeTicket();
+  const event = orderCreated(ticket.id);
+
+  expect(await cancelled.handle(orderCancelled(ticket.id, event.data.id))).toBe('acked');
+  expect(await created.handle(event)).toBe('acked');
+
+  const stored = await Ticket.findById(ticket.id);
+  expect(stored).toMatchObject({ version: 0, orderId: undefined });
+  expect(await updates()).toEqual([]);
+  expect(lines.find((l) => l.msg === 'order:created handled')).toMatchObject({ outcome: 'order already cancelled' });
+  // And the ticket can still be sold to the next order.
+  expect(await created.handle(orderCreated(ticket.id))).toBe('acked');
+  expect((await Ticket.findById(ticket.id))!.version).toBe(1);
+});
+
+it('when order:created is redelivered after its order was cancelled, then the ticket is not reserved again', async () => {
+  const { created, cancelled } = testListeners();
+  const ticket = await storeTicket();
+  const event = orderCreated(ticket.id);
+
+  await created.handle(event);
+  await cancelled.handle(orderCancelled(ticket.id, event.data.id));
+  expect(await created.handle(event)).toBe('acked');
+
+  expect(await Ticket.findById(ticket.id)).toMatchObject({ version: 2, orderId: undefined });
+  expect((await updates()).map((e) => e.data.version)).toEqual([1, 2]);
+});
+
+it('when order:created and order:cancelled of one order race, then the ticket always ends free', async () => {
+  const { created, cancelled } = testListeners();
+  for (let round = 0; round < 10; round++) {
+    const ticket = await storeTicket();
+    const event = orderCreated(ticket.id);
+    await Promise.all([created.handle(event), cancelled.handle(orderCancelled(ticket.id, event.data.id))]);
+    const stored = await Ticket.findById(ticket.id);
+    expect(stored!.orderId).toBeUndefined();
+    // Either it never reserved (version 0) or it reserved and freed (version 2).
+    expect([0, 2]).toContain(stored!.version);
+  }
+});
