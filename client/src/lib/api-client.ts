@@ -1,0 +1,30 @@
+// Browser-side calls to the API: same origin (the gateway/ingress routes /api/* to the
+// services), so the session cookie travels and is set by the API's own responses.
+import { ApiError, errorsFromBody } from './errors';
+
+export async function apiRequest<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, [{ message: 'Could not reach the server. Check your connection and try again.' }]);
+  }
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // A proxy's HTML error page, for instance: handled below by the status.
+    }
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, errorsFromBody(parsed) ?? [{ message: `Something went wrong (HTTP ${response.status})` }]);
+  }
+  return parsed as T;
+}
