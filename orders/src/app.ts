@@ -1,4 +1,5 @@
-import { createApp, Logger } from '@ticketing/common';
+import { ErrorRequestHandler, Router } from 'express';
+import { createApp, Logger, NotFoundError } from '@ticketing/common';
 import { createOrderRouter } from './routes/new';
 import { indexOrderRouter } from './routes/index';
 import { showOrderRouter } from './routes/show';
@@ -12,13 +13,25 @@ export interface OrdersAppOptions {
   isReady?: () => boolean;
 }
 
+// Workaround until common's errorHandler knows it: express fails a path parameter with a
+// broken percent-encoding (/api/orders/%E0%A4%A) with a URIError that errorHandler turns
+// into a 500. Such an id names nothing, so it gets the 404 of any malformed id.
+const undecodableParam: ErrorRequestHandler = (err, _req, _res, next) => {
+  next(err instanceof URIError ? new NotFoundError() : err);
+};
+
 export const buildApp = ({ orderExpirationSeconds, ...o }: OrdersAppOptions) =>
   createApp({
     ...o,
+    // One router around the routes: an error handler is only reached from inside a router,
+    // and createApp mounts routers, not handlers.
     routers: [
-      createOrderRouter({ expirationSeconds: orderExpirationSeconds }),
-      indexOrderRouter,
-      showOrderRouter,
-      deleteOrderRouter,
+      Router().use(
+        createOrderRouter({ expirationSeconds: orderExpirationSeconds }),
+        indexOrderRouter,
+        showOrderRouter,
+        deleteOrderRouter,
+        undecodableParam,
+      ),
     ],
   });

@@ -18,7 +18,7 @@ describe('DELETE /api/orders/:id', () => {
     expect(await Order.findById(orderId)).toMatchObject({ status: 'created', version: 0 });
   });
 
-  it.each([['malformed', 'not-an-id'], ['unknown', newId()]])('when the id is %s, then 404', async (_name, id) => {
+  it.each([['malformed', 'not-an-id'], ['badly percent-encoded', '%E0%A4%A'], ['unknown', newId()]])('when the id is %s, then 404', async (_name, id) => {
     const res = await cancel(testApp().app, id, buyer().cookie).expect(404);
     expect(res.body).toEqual({ errors: [{ message: 'Not Found' }] });
   });

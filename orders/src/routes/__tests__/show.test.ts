@@ -8,7 +8,7 @@ describe('GET /api/orders/:id', () => {
     expect(res.body).toEqual({ errors: [{ message: 'Not authorized' }] });
   });
 
-  it.each([['malformed', 'not-an-id'], ['unknown', newId()]])('when the id is %s, then 404', async (_name, id) => {
+  it.each([['malformed', 'not-an-id'], ['badly percent-encoded', '%E0%A4%A'], ['unknown', newId()]])('when the id is %s, then 404', async (_name, id) => {
     const res = await request(testApp().app).get(`/api/orders/${id}`).set('Cookie', buyer().cookie).expect(404);
     expect(res.body).toEqual({ errors: [{ message: 'Not Found' }] });
   });
