@@ -2,7 +2,7 @@ import { baseEnv, env, loadConfig, mongoEnv, sessionEnv } from '@ticketing/commo
 
 const atLeastOne = (v: number) => (v < 1 ? 'must be at least 1' : undefined);
 
-/** Defaults of the auth-specific settings; tests building the app directly use them too. */
+/** Defaults of the auth settings; buildApp falls back to them when built without a config. */
 export const authDefaults = {
   sessionTtlSeconds: 60 * 60 * 24,
   signin: {
@@ -22,7 +22,5 @@ export const configSpec = {
   SIGNIN_MAX_FAILURES_PER_IP: env.int({ default: authDefaults.signin.maxFailuresPerIp, check: atLeastOne }),
   SIGNIN_WINDOW_SECONDS: env.int({ default: authDefaults.signin.windowSeconds, check: atLeastOne }),
 };
-
-export type AuthConfig = ReturnType<typeof loadServiceConfig>;
 
 export const loadServiceConfig = () => loadConfig(configSpec);

@@ -28,7 +28,7 @@ export type Reservation =
  */
 export class SigninLimiter {
   constructor(
-    readonly limits: SigninLimits,
+    private readonly limits: SigninLimits,
     private readonly now: () => number = Date.now,
   ) {}
 

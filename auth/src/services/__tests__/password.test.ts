@@ -1,0 +1,59 @@
+import { DEFAULT_SCRYPT_PARAMS, PasswordHasher } from '../password';
+import { FAST_SCRYPT } from '../../test/app';
+
+const hasher = new PasswordHasher(FAST_SCRYPT);
+
+async function elapsedMs(work: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await work();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+describe('PasswordHasher', () => {
+  it('when a password is hashed, then only that password verifies against it', async () => {
+    const stored = await hasher.hash('correct horse');
+    await expect(hasher.verify('correct horse', stored)).resolves.toBe(true);
+    await expect(hasher.verify('correct horsE', stored)).resolves.toBe(false);
+    await expect(hasher.verify('', stored)).resolves.toBe(false);
+  });
+
+  it('when one password is hashed twice, then the salts and hashes differ and both verify', async () => {
+    const [a, b] = await Promise.all([hasher.hash('same'), hasher.hash('same')]);
+    expect(a).not.toBe(b);
+    expect(a.split('$')[3]).not.toBe(b.split('$')[3]);
+    await expect(hasher.verify('same', b)).resolves.toBe(true);
+  });
+
+  it('when hashed with the default cost, then the string names it and still verifies', async () => {
+    const strong = new PasswordHasher();
+    const stored = await strong.hash('password123');
+    const { N, r, p } = DEFAULT_SCRYPT_PARAMS;
+    expect(stored.startsWith(`$scrypt$N=${N},r=${r},p=${p}$`)).toBe(true);
+    await expect(strong.verify('password123', stored)).resolves.toBe(true);
+  });
+
+  it('when the cost changes, then old hashes still verify with their own parameters and need a rehash', async () => {
+    const stored = await hasher.hash('password123');
+    const stronger = new PasswordHasher({ ...FAST_SCRYPT, N: FAST_SCRYPT.N * 2 });
+    await expect(stronger.verify('password123', stored)).resolves.toBe(true);
+    expect(stronger.needsRehash(stored)).toBe(true);
+    expect(hasher.needsRehash(stored)).toBe(false);
+  });
+
+  it('when there is no stored hash (unknown email), then false, after as much scrypt work as a real check', async () => {
+    const costly = new PasswordHasher({ N: 2 ** 14, r: 8, p: 1 });
+    const stored = await costly.hash('password123');
+    await costly.verify('warm-up', undefined);
+
+    const known = await elapsedMs(() => costly.verify('wrong-password', stored));
+    let result: boolean | undefined;
+    const unknown = await elapsedMs(async () => (result = await costly.verify('password123', undefined)));
+
+    expect(result).toBe(false);
+    expect(unknown).toBeGreaterThan(known * 0.5);
+  });
+
+  it('when the stored string is not one of ours, then verify throws rather than answering', async () => {
+    await expect(hasher.verify('password123', 'password123')).rejects.toThrow('Unreadable password hash');
+  });
+});
