@@ -50,13 +50,15 @@ const ticketSchema = new Schema<TicketFields>(
     versionKey: false,
     timestamps: { createdAt: true, updatedAt: false },
     toJSON: {
-      transform(_doc, ret: Record<string, unknown>) {
-        ret.id = String(ret._id);
-        delete ret._id;
-        delete ret.createdAt;
-        delete ret.releasedOrderIds;
-        return ret;
-      },
+      // An allow-list: internal fields (released orders, outbox) never reach a client.
+      transform: (_doc, ret) => ({
+        id: String(ret._id),
+        title: ret.title,
+        price: ret.price,
+        userId: ret.userId,
+        version: ret.version,
+        ...(ret.orderId ? { orderId: ret.orderId } : {}),
+      }),
     },
   },
 );

@@ -4,7 +4,7 @@ import { flushOutbox, newId, signinCookie } from '@ticketing/common/testing';
 import { Ticket } from '../../models/ticket';
 import { testApp } from '../../test/helpers';
 
-const { app } = testApp();
+const { app, lines } = testApp();
 const post = (body: unknown, cookie: string[] | null = signinCookie()) => {
   const req = request(app).post('/api/tickets');
   if (cookie) req.set('Cookie', cookie);
@@ -106,6 +106,16 @@ it('when the input is valid, then 201 with the ticket, it is stored, and ticket:
   expect(envelope.data).toEqual({ id: res.body.id, version: 0, title: 'Concert', price: 20.5, userId });
   expect(envelope.meta).toMatchObject({ requestId: 'req-new-1', source: 'tickets' });
   expect(bus.allEnvelopes()).toHaveLength(1);
+  // One request id ties the request log to the event it caused.
+  expect(lines).toContainEqual(expect.objectContaining({ msg: 'request', reqId: 'req-new-1', status: 201 }));
+});
+
+it('when the body names another seller or a version, then the ticket is still the signed-in user\'s, at version 0', async () => {
+  const userId = newId();
+  const res = await post({ title: 'Concert', price: 20, userId: newId(), version: 7, orderId: newId() }, signinCookie({ id: userId }));
+  expect(res.status).toBe(201);
+  expect(res.body).toEqual({ id: expect.any(String), title: 'Concert', price: 20, userId, version: 0 });
+  expect((await Ticket.findById(res.body.id))!.orderId).toBeUndefined();
 });
 
 it('when the price is a decimal string with sub-cent digits, then it is stored as a number rounded to cents', async () => {

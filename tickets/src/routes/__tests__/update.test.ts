@@ -107,6 +107,14 @@ it('when the owner edits the ticket, then 200 with version+1, it is stored, and 
   expect(bus.allEnvelopes()).toHaveLength(1);
 });
 
+it('when the body also names the seller, the version or an order, then those are ignored', async () => {
+  const { ticket, cookie } = await ownTicket();
+  const res = await put(ticket.id, { title: 'New', price: 30, userId: newId(), version: 41, orderId: newId() }, cookie);
+  expect(res.status).toBe(200);
+  expect(res.body).toEqual({ id: ticket.id, title: 'New', price: 30, userId: ticket.userId, version: 1 });
+  expect((await Ticket.findById(ticket.id))!.orderId).toBeUndefined();
+});
+
 it('when the owner sends N edits at once, then versions 1..N are each given once and no edit is lost', async () => {
   const n = 12;
   const { ticket, cookie } = await ownTicket();
