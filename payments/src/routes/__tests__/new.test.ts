@@ -7,6 +7,11 @@ import { cardDeclined, orderFor, pay, stubStripe, testApp } from '../../test/hel
 const paymentsOf = (orderId: string) => Payment.find({ orderId }).lean();
 const sentEvents = async () => (await flushOutbox([Payment])).events<PaymentCreatedEvent>(Subjects.PaymentCreated);
 
+async function expectNothingStored(orderId: string) {
+  expect(await paymentsOf(orderId)).toEqual([]);
+  expect(await sentEvents()).toEqual([]);
+}
+
 describe('paying against the real stripe-mock', () => {
   it('when the owner pays a created order, then it answers 201 with the payment id, stores the charge in cents and publishes payment:created', async () => {
     const { app, lines } = testApp();
@@ -64,63 +69,44 @@ describe('the call out to Stripe', () => {
 });
 
 describe('when Stripe refuses', () => {
-  it('when the card is declined, then it answers 402 with Stripe\'s message, stores nothing and publishes nothing', async () => {
-    const { app, lines } = testApp(stubStripe(cardDeclined()));
+  const invalidRequest = (code: string, param: string, message: string) =>
+    new Stripe.errors.StripeInvalidRequestError({ type: 'invalid_request_error', code, param, message });
+
+  it.each([
+    { refusal: 'the card is declined', error: cardDeclined(), status: 402, reason: { message: 'Your card was declined.' } },
+    {
+      refusal: 'Stripe does not know the token',
+      error: invalidRequest('resource_missing', 'source', "No such token: 'tok_nope'"),
+      status: 400,
+      reason: { message: "No such token: 'tok_nope'", field: 'token' },
+    },
+    {
+      // Stripe's own text names the idempotency key, which means nothing to the buyer.
+      refusal: 'the order was already tried with another card',
+      error: new Stripe.errors.StripeIdempotencyError({
+        type: 'idempotency_error',
+        message: 'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+      }),
+      status: 400,
+      reason: { message: 'A payment for this order was already attempted with another card', field: 'token' },
+    },
+    {
+      refusal: 'the price is below the minimum charge',
+      error: invalidRequest('amount_too_small', 'amount', 'Amount must be at least $0.50 usd'),
+      status: 400,
+      reason: { message: 'Amount must be at least $0.50 usd' },
+    },
+  ])('when $refusal, then it answers $status with the reason, logs it, stores nothing and publishes nothing', async ({ error, status, reason }) => {
+    const { app, lines } = testApp(stubStripe(error));
     const { order, cookie } = await orderFor();
 
-    const res = await pay(app, cookie, { token: 'tok_chargeDeclined', orderId: order.id }).expect(402);
+    const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(status);
 
-    expect(res.body).toEqual({ errors: [{ message: 'Your card was declined.' }] });
-    expect(await paymentsOf(order.id)).toEqual([]);
-    expect(await sentEvents()).toEqual([]);
-    expect(lines).toContainEqual(expect.objectContaining({ msg: 'charge refused', orderId: order.id, status: 402 }));
-  });
-
-  it('when Stripe does not know the token, then it answers 400 on the token field and stores nothing', async () => {
-    const noSuchToken = new Stripe.errors.StripeInvalidRequestError({
-      type: 'invalid_request_error',
-      code: 'resource_missing',
-      param: 'source',
-      message: "No such token: 'tok_nope'",
-    });
-    const { app } = testApp(stubStripe(noSuchToken));
-    const { order, cookie } = await orderFor();
-
-    const res = await pay(app, cookie, { token: 'tok_nope', orderId: order.id }).expect(400);
-
-    expect(res.body).toEqual({ errors: [{ message: "No such token: 'tok_nope'", field: 'token' }] });
-    expect(await paymentsOf(order.id)).toEqual([]);
-  });
-
-  it('when the order was already tried with another card, then it answers 400 instead of Stripe\'s idempotency error', async () => {
-    const reused = new Stripe.errors.StripeIdempotencyError({
-      type: 'idempotency_error',
-      message: 'Keys for idempotent requests can only be used with the same parameters they were first used with.',
-    });
-    const { app } = testApp(stubStripe(reused));
-    const { order, cookie } = await orderFor();
-
-    const res = await pay(app, cookie, { token: 'tok_amex', orderId: order.id }).expect(400);
-
-    expect(res.body.errors).toEqual([
-      { message: 'A payment for this order was already attempted with another card', field: 'token' },
-    ]);
-    expect(await paymentsOf(order.id)).toEqual([]);
-  });
-
-  it('when the price is below Stripe\'s minimum charge, then it answers 400 with Stripe\'s message', async () => {
-    const tooSmall = new Stripe.errors.StripeInvalidRequestError({
-      type: 'invalid_request_error',
-      code: 'amount_too_small',
-      param: 'amount',
-      message: 'Amount must be at least $0.50 usd',
-    });
-    const { app } = testApp(stubStripe(tooSmall));
-    const { order, cookie } = await orderFor({ price: 0.2 });
-
-    const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(400);
-
-    expect(res.body).toEqual({ errors: [{ message: 'Amount must be at least $0.50 usd' }] });
+    expect(res.body).toEqual({ errors: [reason] });
+    await expectNothingStored(order.id);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'charge refused', orderId: order.id, status, reason: reason.message }),
+    );
   });
 
   it('when Stripe itself fails, then it answers a bare 500, logs the error with the request id and stores nothing', async () => {
@@ -134,8 +120,7 @@ describe('when Stripe refuses', () => {
     expect(JSON.stringify(res.body)).not.toContain('bad day');
     const logged = lines.find((l) => l.msg === 'unhandled error');
     expect(logged).toMatchObject({ reqId: res.headers['x-request-id'], err: expect.objectContaining({ message: 'Stripe is having a bad day' }) });
-    expect(await paymentsOf(order.id)).toEqual([]);
-    expect(await sentEvents()).toEqual([]);
+    await expectNothingStored(order.id);
   });
 });
 
@@ -203,7 +188,7 @@ describe('refusals before any charge', () => {
 
     expect(res.body).toEqual({ errors: [{ message: 'Not authorized' }] });
     expect(stripe.charges.create).not.toHaveBeenCalled();
-    expect(await paymentsOf(order.id)).toEqual([]);
+    await expectNothingStored(order.id);
   });
 
   it('when the order is cancelled, then it answers 400 and charges nothing', async () => {
@@ -215,8 +200,7 @@ describe('refusals before any charge', () => {
 
     expect(res.body).toEqual({ errors: [{ message: 'Cannot pay for a cancelled order' }] });
     expect(stripe.charges.create).not.toHaveBeenCalled();
-    expect(await paymentsOf(order.id)).toEqual([]);
-    expect(await sentEvents()).toEqual([]);
+    await expectNothingStored(order.id);
   });
 });
 
