@@ -3,10 +3,15 @@ import { FAST_SCRYPT } from '../../test/app';
 
 const hasher = new PasswordHasher(FAST_SCRYPT);
 
-async function elapsedMs(work: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - started) / 1e6;
+/** The fastest of a few runs: the least disturbed by whatever else the machine is doing. */
+async function fastestMs(work: () => Promise<unknown>, runs = 5): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const started = process.hrtime.bigint();
+    await work();
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return best;
 }
 
 describe('PasswordHasher', () => {
@@ -45,12 +50,12 @@ describe('PasswordHasher', () => {
     const stored = await costly.hash('password123');
     await costly.verify('warm-up', undefined);
 
-    const known = await elapsedMs(() => costly.verify('wrong-password', stored));
-    let result: boolean | undefined;
-    const unknown = await elapsedMs(async () => (result = await costly.verify('password123', undefined)));
+    const known = await fastestMs(() => costly.verify('wrong-password', stored));
+    const unknown = await fastestMs(() => costly.verify('password123', undefined));
 
-    expect(result).toBe(false);
-    expect(unknown).toBeGreaterThan(known * 0.5);
+    await expect(costly.verify('password123', undefined)).resolves.toBe(false);
+    // Skipping scrypt would make this a fraction of a millisecond against tens of them.
+    expect(unknown).toBeGreaterThan(known * 0.3);
   });
 
   it('when the stored string is not one of ours, then verify throws rather than answering', async () => {
