@@ -136,3 +136,10 @@ describe('currentUser and requireAuth', () => {
     await request(app).get('/api/private').set('Cookie', signinCookie({}, key)).expect(200, { ok: true });
   });
 });
+
+describe('express errors', () => {
+  it('when a path parameter is not valid percent-encoding, then 404, not 500', async () => {
+    const res = await request(buildApp().app).get('/api/things/%E0%A4%A').expect(404);
+    expect(res.body).toEqual({ errors: [{ message: 'Not Found' }] });
+  });
+});

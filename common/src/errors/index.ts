@@ -1,2 +1,3 @@
 export * from './custom-error';
 export * from './http-errors';
+export * from './mongo-errors';

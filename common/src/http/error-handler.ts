@@ -1,11 +1,24 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { CustomError, PayloadTooLargeError, RequestValidationError, TooManyRequestsError } from '../errors';
+import {
+  CustomError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RequestValidationError,
+  TooManyRequestsError,
+} from '../errors';
 
-/** body-parser's own errors carry a status and a type; map them to our shapes. */
-function fromBodyParser(err: unknown): CustomError | undefined {
+/**
+ * Errors express raises itself carry a status (and, from body-parser, a type); map them
+ * to our shapes rather than letting them fall through to the generic 500.
+ */
+function fromExpress(err: unknown): CustomError | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { type?: string; status?: number };
+  const e = err as { type?: string; status?: number; message?: string };
+  // A path parameter that is not valid percent-encoding names nothing: same as a bad id.
+  if (e.status === 400 && e.type === undefined && /^Failed to decode param/.test(e.message ?? '')) {
+    return new NotFoundError();
+  }
   if (e.type === 'entity.too.large') return new PayloadTooLargeError();
   if (e.type === 'entity.parse.failed') return new RequestValidationError([{ message: 'Malformed JSON body' }]);
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && typeof e.type === 'string') {
@@ -21,7 +34,7 @@ function fromBodyParser(err: unknown): CustomError | undefined {
 export function errorHandler(logger: Logger) {
   // express recognises an error handler by its four parameters.
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const known = err instanceof CustomError ? err : fromBodyParser(err);
+    const known = err instanceof CustomError ? err : fromExpress(err);
     if (known) {
       if (known instanceof TooManyRequestsError) res.setHeader('Retry-After', String(known.retryAfterSeconds));
       res.status(known.statusCode).json({ errors: known.serializeErrors() });

@@ -4,3 +4,4 @@ export * from './in-memory-bus';
 export * from './logger';
 export * from './envelope';
 export * from './outbox';
+export * from './wait';
