@@ -45,6 +45,8 @@ export default async function TicketPage({ params }: Props) {
             </Link>
           )}
         </>
+      ) : ticket.orderId ? (
+        <p className="text-body-secondary">Someone is buying this ticket right now. It goes back on sale if they do not pay in time.</p>
       ) : currentUser ? (
         <PurchaseButton ticketId={ticket.id} />
       ) : (

@@ -1,0 +1,104 @@
+// Shared by the browser tests: the browser, users, API shortcuts, screenshots, waiting.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const BASE_URL = requiredEnv('E2E_BASE_URL').replace(/\/+$/, '');
+/** The hold of an order in the stack under test (ORDER_EXPIRATION_SECONDS). */
+export const ORDER_EXPIRATION_SECONDS = Number(process.env.E2E_ORDER_EXPIRATION_SECONDS ?? 900);
+export const SCREENSHOT_DIR = requiredEnv('E2E_SCREENSHOT_DIR');
+export const PASSWORD = 'correct-horse-battery';
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the browser tests with "npm run e2e" (client/e2e/run.js)`);
+  return value;
+}
+
+/**
+ * Debian's Chromium, never a downloaded browser. playwright-core adds --headless and a
+ * fresh temporary --user-data-dir itself (it refuses --user-data-dir in args, and
+ * removes the directory on close).
+ */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+}
+
+export function uniqueEmail(role: string): string {
+  return `${role}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}@example.com`;
+}
+
+export function uniqueTitle(what: string): string {
+  return `${what} ${randomBytes(3).toString('hex')}`;
+}
+
+export interface User {
+  email: string;
+  context: BrowserContext;
+  page: Page;
+}
+
+/**
+ * A user with a browser context of their own, signed up through the API: the context's
+ * request shares its cookie jar, so the page is signed in. (The sign-up form itself is
+ * tested once, in purchase.e2e.test.ts.)
+ */
+export async function signedUpUser(browser: Browser, role: string): Promise<User> {
+  const context = await browser.newContext({ baseURL: BASE_URL });
+  const email = uniqueEmail(role);
+  const response = await context.request.post('/api/users/signup', { data: { email, password: PASSWORD } });
+  if (response.status() !== 201) throw new Error(`sign up of ${email}: ${response.status()} ${await response.text()}`);
+  return { email, context, page: await context.newPage() };
+}
+
+export async function createTicket(user: User, title: string, price: number): Promise<{ id: string }> {
+  const response = await user.context.request.post('/api/tickets', { data: { title, price } });
+  if (response.status() !== 201) throw new Error(`create ticket: ${response.status()} ${await response.text()}`);
+  return response.json();
+}
+
+/** Screenshots are named <test file>-<nn>-<step>.png, in the order taken. */
+export function screenshots(file: string) {
+  let n = 0;
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  return async (page: Page, step: string) => {
+    n += 1;
+    const name = `${path.basename(file).replace(/\.e2e\.test\.ts$/, '')}-${String(n).padStart(2, '0')}-${step}.png`;
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, name), fullPage: true });
+  };
+}
+
+/** Retries `check` until it stops throwing, or rethrows its last error after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
+
+/** The trimmed text of every row of a table, for readable assertions. */
+export async function tableRows(page: Page, testId: string): Promise<string[]> {
+  const rows = page.locator(`[data-testid="${testId}"] tbody tr`);
+  return (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+}
+
+/** The landing page's main text, freshly loaded. */
+export async function landingText(page: Page): Promise<string> {
+  await page.goto('/');
+  return (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+}
+
+/** The page's error alert (Next's route announcer also has role=alert, outside main). */
+export function errorAlert(page: Page) {
+  return page.locator('main [role="alert"]');
+}
