@@ -42,7 +42,6 @@ const shortHold = ORDER_EXPIRATION_SECONDS <= 60;
   expect(await tableRows(page, 'orders')).toContain(`${title} Cancelled $12.25`);
   await page.goto(orderUrl);
   expect(await page.getByRole('status').innerText()).toBe('Order expired');
-  expect(await page.getByText(/Order .* · Cancelled/).count()).toBe(1);
 
   await seller.context.close();
   await buyer.context.close();

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { OrderPayment } from '@/components/OrderPayment';
 import { apiGet, requireUser } from '@/lib/api-server';
-import { formatOrderStatus, formatPrice } from '@/lib/format';
+import { formatPrice } from '@/lib/format';
 import type { Order } from '@/lib/types';
 
 export const metadata: Metadata = { title: 'Order' };
@@ -18,8 +18,9 @@ export default async function OrderPage({ params }: { params: Promise<{ orderId:
 
   return (
     <div className="col-md-8">
+      {/* The status is shown by OrderPayment, which keeps it current (countdown, payment). */}
       <p className="text-body-secondary mb-1">
-        Order <code>{order.id}</code> · {formatOrderStatus(order.status)}
+        Order <code>{order.id}</code>
       </p>
       <h1 className="h3">{order.ticket.title}</h1>
       <p className="fs-4 ticket-price">{formatPrice(order.ticket.price)}</p>
