@@ -1,11 +1,14 @@
 import type { Browser } from 'playwright-core';
-import { BASE_URL, errorAlert, launchBrowser, PASSWORD, screenshots, signedUpUser } from './support';
+import { errorAlert, launchBrowser, openContext, PASSWORD, screenshots, signedUpUser, takePageErrors } from './support';
 
 const shot = screenshots(__filename);
 let browser: Browser;
 
 beforeAll(async () => {
   browser = await launchBrowser();
+});
+afterEach(() => {
+  expect(takePageErrors()).toEqual([]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -38,7 +41,7 @@ test('when the password is wrong, then the sign-in form says "Invalid credential
 test('when a signed-in user loads a page, then the server already renders the signed-in header (no flash)', async () => {
   const { email, context } = await signedUpUser(browser, 'returning');
   // Without JavaScript, whatever shows is the server's HTML alone.
-  const noScript = await browser.newContext({ baseURL: BASE_URL, javaScriptEnabled: false, storageState: await context.storageState() });
+  const noScript = await openContext(browser, { javaScriptEnabled: false, storageState: await context.storageState() });
   const page = await noScript.newPage();
   await page.goto('/');
   const nav = page.getByRole('navigation');

@@ -1,11 +1,14 @@
 import type { Browser } from 'playwright-core';
-import { createTicket, eventually, landingText, launchBrowser, ORDER_EXPIRATION_SECONDS, screenshots, signedUpUser, tableRows, uniqueTitle } from './support';
+import { createTicket, eventually, landingText, launchBrowser, ORDER_EXPIRATION_SECONDS, screenshots, signedUpUser, tableRows, takePageErrors, uniqueTitle } from './support';
 
 const shot = screenshots(__filename);
 let browser: Browser;
 
 beforeAll(async () => {
   browser = await launchBrowser();
+});
+afterEach(() => {
+  expect(takePageErrors()).toEqual([]);
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,13 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { BASE_URL, launchBrowser, screenshots } from './support';
+import { BASE_URL, launchBrowser, openContext, screenshots, takePageErrors } from './support';
 
 const shot = screenshots(__filename);
 let browser: Browser;
 
 beforeAll(async () => {
   browser = await launchBrowser();
+});
+afterEach(() => {
+  expect(takePageErrors()).toEqual([]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -34,7 +37,7 @@ async function loadLanding(context: Awaited<ReturnType<Browser['newContext']>>):
 }
 
 test('when a first-time visitor opens the landing page, then it loads with no request leaving the site (timings recorded)', async () => {
-  const context = await browser.newContext({ baseURL: BASE_URL });
+  const context = await openContext(browser);
   const foreign: string[] = [];
   context.on('request', (request) => {
     if (!request.url().startsWith(BASE_URL)) foreign.push(request.url());

@@ -1,11 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
-import { BASE_URL, eventually, launchBrowser, landingText, PASSWORD, screenshots, tableRows, uniqueEmail, uniqueTitle } from './support';
+import { BASE_URL, eventually, landingText, launchBrowser, openContext, PASSWORD, screenshots, tableRows, takePageErrors, uniqueEmail, uniqueTitle } from './support';
 
 const shot = screenshots(__filename);
 let browser: Browser;
 
 beforeAll(async () => {
   browser = await launchBrowser();
+});
+afterEach(() => {
+  expect(takePageErrors()).toEqual([]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -24,7 +27,7 @@ test('when a seller lists a ticket and a buyer purchases and pays, then the orde
   const title = uniqueTitle('Concert');
 
   // The seller signs up with the form and lists a ticket.
-  const seller = await browser.newContext({ baseURL: BASE_URL });
+  const seller = await openContext(browser);
   const sellerPage = await seller.newPage();
   const sellerEmail = uniqueEmail('seller');
   await signUpWithTheForm(sellerPage, sellerEmail);
@@ -47,7 +50,7 @@ test('when a seller lists a ticket and a buyer purchases and pays, then the orde
   await shot(sellerPage, 'ticket-own');
 
   // The buyer signs up, finds the ticket on the landing page and purchases it.
-  const buyer = await browser.newContext({ baseURL: BASE_URL });
+  const buyer = await openContext(browser);
   const page = await buyer.newPage();
   await signUpWithTheForm(page, uniqueEmail('buyer'));
   await page.goto('/');

@@ -1,11 +1,14 @@
 import type { Browser } from 'playwright-core';
-import { createTicket, errorAlert, eventually, launchBrowser, screenshots, signedUpUser, uniqueTitle } from './support';
+import { createTicket, errorAlert, eventually, launchBrowser, screenshots, signedUpUser, takePageErrors, uniqueTitle } from './support';
 
 const shot = screenshots(__filename);
 let browser: Browser;
 
 beforeAll(async () => {
   browser = await launchBrowser();
+});
+afterEach(() => {
+  expect(takePageErrors()).toEqual([]);
 });
 afterAll(async () => {
   await browser?.close();

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const BASE_URL = requiredEnv('E2E_BASE_URL').replace(/\/+$/, '');
 /** The hold of an order in the stack under test (ORDER_EXPIRATION_SECONDS). */
@@ -29,6 +29,29 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+const pageErrors: string[] = [];
+
+/**
+ * A browser context on the stack, whose uncaught errors and console errors (React's
+ * hydration mismatches among them) are collected for takePageErrors(). The browser's
+ * own "Failed to load resource" line for an API answering 4xx is expected and ignored.
+ */
+export async function openContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL: BASE_URL, ...options });
+  context.on('weberror', (error) => pageErrors.push(`${error.page()?.url()}: ${error.error().message}`));
+  context.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      pageErrors.push(`${message.page()?.url()}: ${message.text()}`);
+    }
+  });
+  return context;
+}
+
+/** The errors pages logged since the last call (each test file checks after each test). */
+export function takePageErrors(): string[] {
+  return pageErrors.splice(0);
+}
+
 export function uniqueEmail(role: string): string {
   return `${role}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}@example.com`;
 }
@@ -49,7 +72,7 @@ export interface User {
  * tested once, in purchase.e2e.test.ts.)
  */
 export async function signedUpUser(browser: Browser, role: string): Promise<User> {
-  const context = await browser.newContext({ baseURL: BASE_URL });
+  const context = await openContext(browser);
   const email = uniqueEmail(role);
   const response = await context.request.post('/api/users/signup', { data: { email, password: PASSWORD } });
   if (response.status() !== 201) throw new Error(`sign up of ${email}: ${response.status()} ${await response.text()}`);
