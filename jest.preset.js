@@ -3,7 +3,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-module.exports = function preset({ name, dir = process.cwd(), testTimeout = 30_000 }) {
+module.exports = function preset({ name, dir = process.cwd() }) {
   const setup = path.join(dir, 'src/test/setup.ts');
   return {
     displayName: name,
@@ -11,7 +11,6 @@ module.exports = function preset({ name, dir = process.cwd(), testTimeout = 30_0
     testEnvironment: 'node',
     testMatch: ['<rootDir>/src/**/__tests__/**/*.test.ts'],
     transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.json') }] },
-    setupFilesAfterEnv: fs.existsSync(setup) ? [setup] : [],
-    testTimeout,
+    setupFilesAfterEnv: [path.join(__dirname, 'jest.setup-timeout.js'), ...(fs.existsSync(setup) ? [setup] : [])],
   };
 };

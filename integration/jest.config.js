@@ -1,1 +1,1 @@
-module.exports = require('../jest.preset')({ name: 'integration', dir: __dirname, testTimeout: 120_000 });
+module.exports = require('../jest.preset')({ name: 'integration', dir: __dirname });

@@ -26,7 +26,6 @@ async function main() {
     stack = await startStack({ apiOnly, gatewayPort, env });
   } catch (err) {
     console.error(`stack: failed: ${err.message}`);
-    if (err.handle) console.error(`--- last lines of ${err.handle.logFile}\n${err.logTail}`);
     process.exit(1);
   }
   if (stopping) return;

@@ -147,7 +147,10 @@ async function startStack(opts = {}) {
       handles,
     };
   } catch (err) {
-    if (err.handle) err.logTail = tail(err.handle.logFile);
+    if (err.handle) {
+      err.logTail = tail(err.handle.logFile);
+      err.message += `\n--- last lines of ${err.handle.logFile}:\n${err.logTail}`;
+    }
     await stop();
     throw err;
   }

@@ -6,6 +6,7 @@ import { ApiUser, eventually } from '../client';
 
 // The five services, compiled, each on its own real servers (FerretDB per service, NATS
 // Streaming, Redis, stripe-mock), behind the gateway that routes like the ingress.
+jest.setTimeout(120_000);
 const HOLD_SECONDS = 4;
 let stack: RunningStack;
 const timings: Record<string, number> = {};
