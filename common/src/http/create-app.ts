@@ -12,6 +12,8 @@ export interface AppOptions {
   /** Omitted by services without users (expiration): then no session middleware. */
   jwtKey?: string;
   cookieSecure?: boolean;
+  /** Lifetime of the session cookie; match the JWT expiry. */
+  sessionTtlSeconds?: number;
   /** Mounted in order after the shared middleware. */
   routers: Router[];
   /** Answers whether the service can do its work now (DB and bus connected). */
@@ -62,7 +64,7 @@ export function createApp(opts: AppOptions): Express {
   app.use(express.json({ limit: opts.bodyLimit ?? '16kb' }));
   app.use(rejectQueryOperators);
   if (opts.jwtKey) {
-    app.use(sessionMiddleware({ secure: opts.cookieSecure ?? true }));
+    app.use(sessionMiddleware({ secure: opts.cookieSecure ?? true, ttlSeconds: opts.sessionTtlSeconds }));
     app.use(currentUser(opts.jwtKey));
   }
   for (const router of opts.routers) app.use(router);

@@ -1,3 +1,4 @@
+/// <reference types="cookie-session" />
 import jwt from 'jsonwebtoken';
 import cookieSession from 'cookie-session';
 import type { RequestHandler } from 'express';
