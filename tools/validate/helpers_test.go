@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -97,4 +98,12 @@ func wantAll(t testing.TB, what, text string, fragments ...string) {
 			t.Errorf("%s: expected %q in:\n%s", what, f, text)
 		}
 	}
+}
+
+func readFileOK(path string) ([]byte, error) { return os.ReadFile(path) }
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
 }
