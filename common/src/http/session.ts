@@ -1,4 +1,6 @@
-/// <reference types="cookie-session" />
+// Kept in the emitted declarations, so that every service gets cookie-session's typing
+// of `req.session` and `req.sessionOptions`.
+/// <reference types="cookie-session" preserve="true" />
 import jwt from 'jsonwebtoken';
 import cookieSession from 'cookie-session';
 import type { RequestHandler } from 'express';
@@ -63,3 +65,4 @@ export function sessionMiddleware(opts: { secure: boolean; ttlSeconds?: number }
 export function sessionCookieValue(token: string): string {
   return `${SESSION_COOKIE}=${Buffer.from(JSON.stringify({ jwt: token })).toString('base64')}`;
 }
+
