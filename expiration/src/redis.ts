@@ -1,3 +1,4 @@
+import { isNotConnectionError } from 'bullmq';
 import { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '@ticketing/common';
 
@@ -31,10 +32,24 @@ function open(url: string, role: string, options: RedisOptions, logger: Logger):
   client.on('error', (err: Error) => {
     if (downReported) return;
     downReported = true;
-    log.warn({ err: err.message }, 'Redis not reachable, retrying');
+    if (connectedBefore) log.error({ err: err.message }, 'lost Redis, reconnecting: no expiration fires meanwhile');
+    else log.warn({ err: err.message }, 'Redis not reachable, retrying');
   });
   return client;
 }
+
+const outageCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * An error handler for BullMQ's queue and worker. They re-emit every failed reconnect of
+ * every connection they hold; the outage itself is already logged once per connection
+ * (see `open`), so only the other errors are worth a line.
+ */
+export const logNonOutageErrors = (logger: Logger, what: string) => (err: Error) => {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (!isNotConnectionError(err) || (code && outageCodes.has(code))) return;
+  logger.error({ err }, `${what} error`);
+};
 
 function whenReady(client: Redis, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();

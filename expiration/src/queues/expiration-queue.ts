@@ -1,6 +1,7 @@
 import { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@ticketing/common';
+import { logNonOutageErrors } from '../redis';
 
 export const EXPIRATION_QUEUE = 'order-expiration';
 export const EXPIRE_ORDER_JOB = 'expire-order';
@@ -42,6 +43,6 @@ export function createExpirationQueue({ connection, prefix }: QueueLocation, log
     prefix,
     defaultJobOptions: expirationJobOptions,
   });
-  queue.on('error', (err) => logger.error({ err }, 'expiration queue error'));
+  queue.on('error', logNonOutageErrors(logger, 'expiration queue'));
   return queue;
 }

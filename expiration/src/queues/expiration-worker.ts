@@ -1,5 +1,6 @@
 import { Worker } from 'bullmq';
 import type { EventBus, Logger } from '@ticketing/common';
+import { logNonOutageErrors } from '../redis';
 import { ExpirationCompletePublisher } from '../events/publishers/expiration-complete-publisher';
 import { EXPIRATION_QUEUE, ExpirationJobData, QueueLocation } from './expiration-queue';
 
@@ -33,6 +34,6 @@ export function createExpirationWorker(
       logger.warn(context, 'expiration:complete publish failed, will retry');
     }
   });
-  worker.on('error', (err) => logger.error({ err }, 'expiration worker error'));
+  worker.on('error', logNonOutageErrors(logger, 'expiration worker'));
   return worker;
 }
