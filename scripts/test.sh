@@ -86,9 +86,9 @@ if wants client; then
 fi
 if wants tools; then
   echo "== tools: go test"
-  (cd tools && go test -count=1 ./... 2>&1) | tee "$RESULTS/tools.log"
+  (cd tools && go test -count=1 -v ./... 2>&1) | tee "$RESULTS/tools.log" | grep -E '^(--- |ok |FAIL|panic)'
   status=${PIPESTATUS[0]}
-  ok=$(grep -c '^ok ' "$RESULTS/tools.log")
+  ok=$(grep -c '^--- PASS' "$RESULTS/tools.log")
   bad=$(grep -c -E '^(FAIL|--- FAIL)' "$RESULTS/tools.log")
   ((status != 0 && bad == 0)) && bad=1
   count tools "$ok" "$bad"
