@@ -26,6 +26,7 @@ export function buildApp(o: AuthAppOptions) {
     logger: o.logger,
     jwtKey: o.jwtKey,
     cookieSecure: o.cookieSecure,
+    sessionTtlSeconds: session.ttlSeconds,
     isReady: o.isReady,
     routers: [
       signupRouter({ hasher, session }),

@@ -1,8 +1,7 @@
 import { Request, Response, Router } from 'express';
 import { body } from 'express-validator';
-import { BadRequestError, validateRequest } from '@ticketing/common';
+import { BadRequestError, isDuplicateKeyError, validateRequest } from '@ticketing/common';
 import { User } from '../models/user';
-import { isDuplicateKeyError } from '../models/duplicate-key';
 import { PasswordHasher } from '../services/password';
 import { SessionSettings, startSession } from '../services/session';
 import { Credentials, emailField } from './fields';

@@ -1,5 +1,5 @@
+import { isDuplicateKeyError } from '@ticketing/common';
 import { LoginAttempt } from '../models/login-attempt';
-import { isDuplicateKeyError } from '../models/duplicate-key';
 
 export interface SigninLimits {
   /** Failed sign-ins allowed per email within a window. */

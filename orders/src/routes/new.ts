@@ -1,9 +1,16 @@
 import { Request, Response, Router } from 'express';
 import { body } from 'express-validator';
 import mongoose from 'mongoose';
-import { BadRequestError, isObjectId, NotFoundError, OrderStatus, requireAuth, validateRequest } from '@ticketing/common';
+import {
+  BadRequestError,
+  isDuplicateKeyError,
+  isObjectId,
+  NotFoundError,
+  OrderStatus,
+  requireAuth,
+  validateRequest,
+} from '@ticketing/common';
 import { SERVICE_NAME } from '../config';
-import { isDuplicateKeyError } from '../models/duplicate-key';
 import { Order } from '../models/order';
 import { Ticket } from '../models/ticket';
 import { OrderCreatedPublisher } from '../events/publishers/order-created-publisher';

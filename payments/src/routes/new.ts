@@ -3,6 +3,7 @@ import { body } from 'express-validator';
 import mongoose from 'mongoose';
 import {
   BadRequestError,
+  isDuplicateKeyError,
   Logger,
   NotAuthorizedError,
   NotFoundError,
@@ -14,7 +15,6 @@ import { Order } from '../models/order';
 import { Payment } from '../models/payment';
 import { PaymentCreatedPublisher } from '../events/publishers/payment-created-publisher';
 import { clientErrorOf, StripeClient } from '../stripe';
-import { isDuplicateKeyError } from '../mongo-errors';
 
 const ALREADY_PAID = 'Order has already been paid';
 

@@ -1,5 +1,4 @@
-import { Listener, QueueGroups, Subjects, TicketCreatedEvent } from '@ticketing/common';
-import { isDuplicateKeyError } from '../../models/duplicate-key';
+import { isDuplicateKeyError, Listener, QueueGroups, Subjects, TicketCreatedEvent } from '@ticketing/common';
 import { Ticket } from '../../models/ticket';
 
 export class TicketCreatedListener extends Listener<TicketCreatedEvent> {

@@ -1,6 +1,5 @@
-import { Listener, OrderCreatedEvent, QueueGroups, Subjects } from '@ticketing/common';
+import { isDuplicateKeyError, Listener, OrderCreatedEvent, QueueGroups, Subjects } from '@ticketing/common';
 import { Order } from '../../models/order';
-import { isDuplicateKeyError } from '../../mongo-errors';
 
 /** Starts the replica of a new order, so it can be paid. */
 export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
