@@ -1,21 +1,10 @@
-import type { Browser } from 'playwright-core';
-import { errorAlert, launchBrowser, openContext, PASSWORD, screenshots, signedUpUser, takePageErrors } from './support';
+import { errorAlert, openContext, PASSWORD, screenshots, signedUpUser, useBrowser } from './support';
 
 const shot = screenshots(__filename);
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterEach(() => {
-  expect(takePageErrors()).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 test('when the password is wrong, then the sign-in form says "Invalid credentials" and keeps the email', async () => {
-  const { email, context } = await signedUpUser(browser, 'forgetful');
+  const { email, context } = await signedUpUser(browser(), 'forgetful');
   await context.clearCookies();
   const page = await context.newPage();
 
@@ -39,9 +28,9 @@ test('when the password is wrong, then the sign-in form says "Invalid credential
 });
 
 test('when a signed-in user loads a page, then the server already renders the signed-in header (no flash)', async () => {
-  const { email, context } = await signedUpUser(browser, 'returning');
+  const { email, context } = await signedUpUser(browser(), 'returning');
   // Without JavaScript, whatever shows is the server's HTML alone.
-  const noScript = await openContext(browser, { javaScriptEnabled: false, storageState: await context.storageState() });
+  const noScript = await openContext(browser(), { javaScriptEnabled: false, storageState: await context.storageState() });
   const page = await noScript.newPage();
   await page.goto('/');
   const nav = page.getByRole('navigation');
@@ -55,7 +44,7 @@ test('when a signed-in user loads a page, then the server already renders the si
 });
 
 test('when the user signs out, then the header shows Sign up and Sign in again', async () => {
-  const { page, context } = await signedUpUser(browser, 'leaving');
+  const { page, context } = await signedUpUser(browser(), 'leaving');
   await page.goto('/');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('link', { name: 'Sign in' }).waitFor();

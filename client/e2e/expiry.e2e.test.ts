@@ -1,27 +1,16 @@
-import type { Browser } from 'playwright-core';
-import { createTicket, eventually, landingText, launchBrowser, ORDER_EXPIRATION_SECONDS, screenshots, signedUpUser, tableRows, takePageErrors, uniqueTitle } from './support';
+import { createTicket, eventually, landingText, ORDER_EXPIRATION_SECONDS, screenshots, signedUpUser, tableRows, uniqueTitle, useBrowser } from './support';
 
 const shot = screenshots(__filename);
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterEach(() => {
-  expect(takePageErrors()).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 // Needs a stack started with a short hold (run.js starts it with ORDER_EXPIRATION_SECONDS=20).
 const shortHold = ORDER_EXPIRATION_SECONDS <= 60;
 
 (shortHold ? test : test.skip)('when an order is left unpaid, then its page shows "Order expired" and the ticket is for sale again', async () => {
-  const seller = await signedUpUser(browser, 'seller');
+  const seller = await signedUpUser(browser(), 'seller');
   const title = uniqueTitle('Ballet');
   const ticket = await createTicket(seller, title, 12.25);
-  const buyer = await signedUpUser(browser, 'buyer');
+  const buyer = await signedUpUser(browser(), 'buyer');
   const { page } = buyer;
 
   await page.goto(`/tickets/${ticket.id}`);

@@ -1,20 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { BASE_URL, launchBrowser, openContext, screenshots, takePageErrors } from './support';
+import type { BrowserContext } from 'playwright-core';
+import { BASE_URL, openContext, screenshots, useBrowser } from './support';
 
 const shot = screenshots(__filename);
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterEach(() => {
-  expect(takePageErrors()).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 interface LoadTiming {
   ttfbMs: number;
@@ -23,7 +13,7 @@ interface LoadTiming {
   transferredKb: number;
 }
 
-async function loadLanding(context: Awaited<ReturnType<Browser['newContext']>>): Promise<LoadTiming> {
+async function loadLanding(context: BrowserContext): Promise<LoadTiming> {
   const page = await context.newPage();
   await page.goto('/', { waitUntil: 'load' });
   const timing = await page.evaluate(() => {
@@ -37,7 +27,7 @@ async function loadLanding(context: Awaited<ReturnType<Browser['newContext']>>):
 }
 
 test('when a first-time visitor opens the landing page, then it loads with no request leaving the site (timings recorded)', async () => {
-  const context = await openContext(browser);
+  const context = await openContext(browser());
   const foreign: string[] = [];
   context.on('request', (request) => {
     if (!request.url().startsWith(BASE_URL)) foreign.push(request.url());

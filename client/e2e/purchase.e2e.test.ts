@@ -1,18 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { BASE_URL, eventually, landingText, launchBrowser, openContext, PASSWORD, screenshots, tableRows, takePageErrors, uniqueEmail, uniqueTitle } from './support';
+import type { Page } from 'playwright-core';
+import { BASE_URL, eventually, landingText, openContext, PASSWORD, screenshots, tableRows, uniqueEmail, uniqueTitle, useBrowser } from './support';
 
 const shot = screenshots(__filename);
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterEach(() => {
-  expect(takePageErrors()).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 async function signUpWithTheForm(page: Page, email: string) {
   await page.goto('/');
@@ -27,7 +17,7 @@ test('when a seller lists a ticket and a buyer purchases and pays, then the orde
   const title = uniqueTitle('Concert');
 
   // The seller signs up with the form and lists a ticket.
-  const seller = await openContext(browser);
+  const seller = await openContext(browser());
   const sellerPage = await seller.newPage();
   const sellerEmail = uniqueEmail('seller');
   await signUpWithTheForm(sellerPage, sellerEmail);
@@ -50,7 +40,7 @@ test('when a seller lists a ticket and a buyer purchases and pays, then the orde
   await shot(sellerPage, 'ticket-own');
 
   // The buyer signs up, finds the ticket on the landing page and purchases it.
-  const buyer = await openContext(browser);
+  const buyer = await openContext(browser());
   const page = await buyer.newPage();
   await signUpWithTheForm(page, uniqueEmail('buyer'));
   await page.goto('/');

@@ -1,25 +1,14 @@
-import type { Browser } from 'playwright-core';
-import { createTicket, errorAlert, eventually, launchBrowser, screenshots, signedUpUser, takePageErrors, uniqueTitle } from './support';
+import { createTicket, errorAlert, eventually, screenshots, signedUpUser, uniqueTitle, useBrowser } from './support';
 
 const shot = screenshots(__filename);
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterEach(() => {
-  expect(takePageErrors()).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 test('when a second buyer purchases a ticket another buyer has just reserved, then they see "Ticket is already reserved"', async () => {
-  const seller = await signedUpUser(browser, 'seller');
+  const seller = await signedUpUser(browser(), 'seller');
   const title = uniqueTitle('Opera');
   const ticket = await createTicket(seller, title, 45);
-  const first = await signedUpUser(browser, 'first-buyer');
-  const second = await signedUpUser(browser, 'second-buyer');
+  const first = await signedUpUser(browser(), 'first-buyer');
+  const second = await signedUpUser(browser(), 'second-buyer');
 
   // Both open the ticket while it is free; the first one purchases it.
   await second.page.goto(`/tickets/${ticket.id}`);

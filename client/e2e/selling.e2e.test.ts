@@ -1,21 +1,10 @@
-import type { Browser } from 'playwright-core';
-import { createTicket, errorAlert, launchBrowser, screenshots, signedUpUser, takePageErrors, uniqueTitle } from './support';
+import { createTicket, errorAlert, screenshots, signedUpUser, uniqueTitle, useBrowser } from './support';
 
 const shot = screenshots(__filename);
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterEach(() => {
-  expect(takePageErrors()).toEqual([]);
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 test('when the ticket form is rejected, then each API message is under its field and what was typed stays', async () => {
-  const seller = await signedUpUser(browser, 'seller');
+  const seller = await signedUpUser(browser(), 'seller');
   const { page } = seller;
   await page.goto('/tickets/new');
   await page.getByLabel('Price ($)').fill('free');
@@ -42,7 +31,7 @@ test('when the ticket form is rejected, then each API message is under its field
 });
 
 test('when the seller edits their ticket, then the ticket page shows the new title and price', async () => {
-  const seller = await signedUpUser(browser, 'seller');
+  const seller = await signedUpUser(browser(), 'seller');
   const { page } = seller;
   const ticket = await createTicket(seller, uniqueTitle('Circus'), 10);
   const newTitle = uniqueTitle('Circus (front row)');
@@ -60,7 +49,7 @@ test('when the seller edits their ticket, then the ticket page shows the new tit
   await shot(page, 'ticket-edited');
 
   // Another user sees no Edit link, and the edit page does not exist for them.
-  const other = await signedUpUser(browser, 'other');
+  const other = await signedUpUser(browser(), 'other');
   await other.page.goto(`/tickets/${ticket.id}`);
   expect(await other.page.getByRole('link', { name: 'Edit' }).count()).toBe(0);
   expect(await other.page.getByRole('button', { name: 'Purchase' }).count()).toBe(1);

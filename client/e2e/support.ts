@@ -52,6 +52,28 @@ export function takePageErrors(): string[] {
   return pageErrors.splice(0);
 }
 
+/**
+ * The browser of one test file: launched before its tests, closed after them; after each
+ * test, no page may have logged an error. Returns a getter (the browser exists only once
+ * beforeAll has run).
+ */
+export function useBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterEach(() => {
+    expect(takePageErrors()).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('the browser is not launched yet (use it inside a test)');
+    return browser;
+  };
+}
+
 export function uniqueEmail(role: string): string {
   return `${role}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}@example.com`;
 }

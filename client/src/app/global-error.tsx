@@ -1,6 +1,7 @@
 'use client';
 
 import 'bootstrap/dist/css/bootstrap.min.css';
+import { ErrorRetry } from '@/components/ErrorRetry';
 
 // Replaces the root layout when the layout itself fails (e.g. the API is unreachable).
 export default function GlobalError({ reset }: { error: Error & { digest?: string }; reset: () => void }) {
@@ -8,12 +9,7 @@ export default function GlobalError({ reset }: { error: Error & { digest?: strin
     <html lang="en">
       <body className="container py-4">
         <h1 className="h3">Ticketing</h1>
-        <div className="alert alert-danger" role="alert">
-          <p className="mb-2">Something went wrong. Please try again.</p>
-          <button type="button" className="btn btn-outline-danger btn-sm" onClick={reset}>
-            Try again
-          </button>
-        </div>
+        <ErrorRetry reset={reset} />
       </body>
     </html>
   );

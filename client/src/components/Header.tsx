@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import type { ReactNode } from 'react';
 import type { CurrentUser } from '@/lib/types';
 import { SignOutButton } from './SignOutButton';
 
@@ -13,16 +14,8 @@ export function Header({ currentUser }: { currentUser: CurrentUser | null }) {
         <ul className="navbar-nav ms-auto align-items-center">
           {currentUser ? (
             <>
-              <li className="nav-item">
-                <Link href="/tickets/new" className="nav-link">
-                  Sell tickets
-                </Link>
-              </li>
-              <li className="nav-item">
-                <Link href="/orders" className="nav-link">
-                  My orders
-                </Link>
-              </li>
+              <NavLink href="/tickets/new">Sell tickets</NavLink>
+              <NavLink href="/orders">My orders</NavLink>
               <li className="nav-item d-none d-md-block">
                 <span className="navbar-text small px-2" data-testid="current-user">
                   {currentUser.email}
@@ -34,20 +27,22 @@ export function Header({ currentUser }: { currentUser: CurrentUser | null }) {
             </>
           ) : (
             <>
-              <li className="nav-item">
-                <Link href="/auth/signup" className="nav-link">
-                  Sign up
-                </Link>
-              </li>
-              <li className="nav-item">
-                <Link href="/auth/signin" className="nav-link">
-                  Sign in
-                </Link>
-              </li>
+              <NavLink href="/auth/signup">Sign up</NavLink>
+              <NavLink href="/auth/signin">Sign in</NavLink>
             </>
           )}
         </ul>
       </div>
     </nav>
+  );
+}
+
+function NavLink({ href, children }: { href: string; children: ReactNode }) {
+  return (
+    <li className="nav-item">
+      <Link href={href} className="nav-link">
+        {children}
+      </Link>
+    </li>
   );
 }
