@@ -59,7 +59,7 @@ it('when order:created is published on the bus (twice), then one expiration:comp
   const data = orderCreatedData(1_000);
   const serviceBus = await connectBus();
   const proc = await queues.open();
-  proc.startWorker(serviceBus);
+  await proc.startWorker(serviceBus);
   const listener = new OwnOrdersListener(
     serviceBus,
     captureLogger().logger,

@@ -1,7 +1,5 @@
-import { JobsOptions, Queue } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Logger } from '@ticketing/common';
-import { logNonOutageErrors } from '../redis';
 
 export const EXPIRATION_QUEUE = 'order-expiration';
 export const EXPIRE_ORDER_JOB = 'expire-order';
@@ -36,13 +34,3 @@ export const expirationJobOptions: JobsOptions = {
  * the encoding keep every order id acceptable and distinct.
  */
 export const expirationJobId = (orderId: string) => `order-${encodeURIComponent(orderId)}`;
-
-export function createExpirationQueue({ connection, prefix }: QueueLocation, logger: Logger): Queue<ExpirationJobData> {
-  const queue = new Queue<ExpirationJobData>(EXPIRATION_QUEUE, {
-    connection,
-    prefix,
-    defaultJobOptions: expirationJobOptions,
-  });
-  queue.on('error', logNonOutageErrors(logger, 'expiration queue'));
-  return queue;
-}

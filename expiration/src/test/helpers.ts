@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { EventBus, Logger, OrderCreatedEvent, OrderStatus } from '@ticketing/common';
+import { Logger, OrderCreatedEvent, OrderStatus } from '@ticketing/common';
 import { captureLogger, newId } from '@ticketing/common/testing';
-import { connectRedis, RedisConnections } from '../redis';
-import { createExpirationQueue, ExpirationJobData } from '../queues/expiration-queue';
-import { createExpirationWorker } from '../queues/expiration-worker';
+import { connectRedis } from '../redis';
+import { ExpirationJobs } from '../queues/expiration-jobs';
 
 export const unique = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
 
@@ -31,29 +29,20 @@ export function orderCreatedData(msFromNow: number, id = newId()): OrderCreatedE
   };
 }
 
-/** One process's view of the expiration queue: its connections, queue and (once started) worker. */
-export interface TestProcess {
-  redis: RedisConnections;
-  queue: Queue<ExpirationJobData>;
-  startWorker(bus: EventBus, logger?: Logger): Worker<ExpirationJobData>;
-  /** As the service stops: worker (letting its job finish), queue, connections. */
-  stop(): Promise<void>;
-}
-
 /**
  * Each test gets its own BullMQ key prefix on the real Redis, so parallel test files (and
  * other people's) never see each other's jobs. `open()` may be called several times in a
  * test to play a restarted process; everything is closed and the keys deleted afterwards.
  */
 export function useTestQueues() {
-  const state = { prefix: '', processes: [] as TestProcess[] };
+  const state = { prefix: '', processes: [] as ExpirationJobs[] };
 
   beforeEach(() => {
     state.prefix = unique('test-expiration');
   });
 
   afterEach(async () => {
-    await Promise.all(state.processes.splice(0).map((p) => p.stop()));
+    await Promise.all(state.processes.splice(0).map((p) => p.close()));
     const redis = new Redis(process.env.REDIS_URL!);
     try {
       for await (const keys of redis.scanStream({ match: `${state.prefix}:*`, count: 500 })) {
@@ -68,30 +57,11 @@ export function useTestQueues() {
     get prefix() {
       return state.prefix;
     },
-    async open(logger: Logger = captureLogger().logger): Promise<TestProcess> {
-      const redis = await connectRedis(process.env.REDIS_URL!, logger, 5_000);
-      const location = { prefix: state.prefix };
-      const queue = createExpirationQueue({ ...location, connection: redis.queue }, logger);
-      let worker: Worker<ExpirationJobData> | undefined;
-      let stopping: Promise<void> | undefined;
-      const proc: TestProcess = {
-        redis,
-        queue,
-        startWorker(bus, workerLogger = logger) {
-          worker = createExpirationWorker({ ...location, connection: redis.worker }, bus, workerLogger);
-          return worker;
-        },
-        stop() {
-          stopping ??= (async () => {
-            await worker?.close();
-            await queue.close();
-            await redis.close();
-          })();
-          return stopping;
-        },
-      };
-      state.processes.push(proc);
-      return proc;
+    /** One service process's Redis side: its own connections, queue and (once started) worker. */
+    async open(logger: Logger = captureLogger().logger, redisUrl = process.env.REDIS_URL!): Promise<ExpirationJobs> {
+      const jobs = new ExpirationJobs(await connectRedis(redisUrl, logger, 5_000), logger, state.prefix);
+      state.processes.push(jobs);
+      return jobs;
     },
   };
 }

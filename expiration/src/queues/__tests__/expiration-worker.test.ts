@@ -2,7 +2,8 @@ import { ExpirationCompleteEvent, OrderCreatedEvent, Subjects } from '@ticketing
 import { captureLogger, envelopeOf, InMemoryBus } from '@ticketing/common/testing';
 import { OrderCreatedListener } from '../../events/listeners/order-created-listener';
 import { EXPIRE_ORDER_JOB, expirationJobId } from '../expiration-queue';
-import { orderCreatedData, sleep, TestProcess, useTestQueues, waitFor } from '../../test/helpers';
+import { orderCreatedData, sleep, useTestQueues, waitFor } from '../../test/helpers';
+import type { ExpirationJobs } from '../expiration-jobs';
 
 const queues = useTestQueues();
 
@@ -29,7 +30,7 @@ class SlowBus extends InMemoryBus {
   }
 }
 
-const schedule = (proc: TestProcess, data: OrderCreatedEvent['data'], requestId?: string) =>
+const schedule = (proc: ExpirationJobs, data: OrderCreatedEvent['data'], requestId?: string) =>
   new OrderCreatedListener(new InMemoryBus(), captureLogger().logger, proc.queue).handle(
     envelopeOf<OrderCreatedEvent>(Subjects.OrderCreated, data, { requestId }),
   );
@@ -40,7 +41,7 @@ it('when an order hold runs out, then expiration:complete {orderId} is published
   const proc = await queues.open();
   const bus = new InMemoryBus();
   const { logger, lines } = captureLogger();
-  await proc.startWorker(bus, logger).waitUntilReady();
+  await proc.startWorker(bus, logger);
   const data = orderCreatedData(1_000);
 
   await schedule(proc, data, 'req-order-1');
@@ -63,7 +64,7 @@ it('when publishing fails, then the job is retried with exponential backoff and 
   const proc = await queues.open();
   const bus = new FlakyBus(2);
   const { logger, lines } = captureLogger();
-  proc.startWorker(bus, logger);
+  await proc.startWorker(bus, logger);
   const data = orderCreatedData(-1);
 
   await schedule(proc, data);
@@ -87,7 +88,7 @@ it('when every attempt fails, then the job is kept as failed and the give-up is 
   const bus = new InMemoryBus();
   bus.failPublishes = true;
   const { logger, lines } = captureLogger();
-  proc.startWorker(bus, logger);
+  await proc.startWorker(bus, logger);
   const orderId = orderCreatedData(0).id;
 
   // The production budget takes half an hour to run out; the give-up path is the same with 2.
@@ -108,14 +109,14 @@ it('when every attempt fails, then the job is kept as failed and the give-up is 
 it('when the service restarts before the hold runs out, then the new process fires the job scheduled by the old one', async () => {
   const before = await queues.open();
   const oldBus = new InMemoryBus();
-  await before.startWorker(oldBus).waitUntilReady();
+  await before.startWorker(oldBus);
   const data = orderCreatedData(1_500);
   await schedule(before, data);
-  await before.stop();
+  await before.close();
 
   const after = await queues.open();
   const newBus = new InMemoryBus();
-  after.startWorker(newBus);
+  await after.startWorker(newBus);
   await waitFor(() => expirations(newBus).length > 0, 'expiration:complete from the new process', 5_000);
   await sleep(500);
 
@@ -124,16 +125,17 @@ it('when the service restarts before the hold runs out, then the new process fir
   expect(Date.parse(expirations(newBus)[0].meta.publishedAt)).toBeGreaterThanOrEqual(Date.parse(data.expiresAt) - 20);
 });
 
-it('when the worker is closed while it publishes, then close waits for that job to finish', async () => {
+it('when the service stops while a job publishes, then it waits for that job to finish', async () => {
   const proc = await queues.open();
   const bus = new SlowBus();
-  const worker = proc.startWorker(bus);
+  await proc.startWorker(bus);
   const data = orderCreatedData(-1);
   await schedule(proc, data);
   await waitFor(() => bus.started > 0, 'publish started');
 
-  await worker.close();
+  await proc.close();
 
   expect(expirations(bus).map((e) => e.data)).toEqual([{ orderId: data.id }]);
-  expect(await (await proc.queue.getJob(expirationJobId(data.id)))!.isCompleted()).toBe(true);
+  const observer = await queues.open();
+  expect(await (await observer.queue.getJob(expirationJobId(data.id)))!.isCompleted()).toBe(true);
 });

@@ -48,7 +48,7 @@ it('when the same order:created is delivered twice, also after it fired, then on
   expect(await deliver(listener, data)).toBe('acked');
   expect(await proc.queue.getJobCounts('delayed', 'wait')).toEqual({ delayed: 1, wait: 0 });
 
-  proc.startWorker(bus);
+  await proc.startWorker(bus);
   await waitFor(() => bus.events(Subjects.ExpirationComplete).length > 0, 'expiration:complete');
   await waitFor(async () => (await proc.queue.getJob(expirationJobId(data.id)))!.isCompleted(), 'job completed');
   expect(await listener.handle(envelope)).toBe('acked');
@@ -62,8 +62,7 @@ it('when expiresAt is already past, then expiration:complete is published at onc
   const proc = await queues.open();
   const bus = new InMemoryBus();
   const listener = new OrderCreatedListener(bus, captureLogger().logger, proc.queue);
-  const worker = proc.startWorker(bus);
-  await worker.waitUntilReady();
+  await proc.startWorker(bus);
   const data = orderCreatedData(-60_000);
 
   const handledAt = Date.now();
@@ -80,7 +79,7 @@ it('when order ids are ones BullMQ refuses as job ids (integers, a colon), then 
   const proc = await queues.open();
   const bus = new InMemoryBus();
   const listener = new OrderCreatedListener(bus, captureLogger().logger, proc.queue);
-  proc.startWorker(bus);
+  await proc.startWorker(bus);
 
   for (const id of ['12345', 'ab:cd', 'ab%3Acd']) {
     expect(await deliver(listener, orderCreatedData(-1, id))).toBe('acked');
