@@ -122,6 +122,7 @@ async function startStack(opts = {}) {
         ...env,
         PORT: String(clientPort),
         API_INTERNAL_URL: url,
+        NEXT_TELEMETRY_DISABLED: '1',
       }, path.join(ROOT, 'client'));
     }
 

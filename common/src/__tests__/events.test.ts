@@ -36,3 +36,13 @@ describe('event schemas', () => {
     );
   });
 });
+
+describe('createEnvelope', () => {
+  it('when the caller gives an event id, then a retried publish carries the same id', () => {
+    const a = createEnvelope(Subjects.ExpirationComplete, { orderId: 'o1' }, { eventId: 'expiration-o1' });
+    const b = createEnvelope(Subjects.ExpirationComplete, { orderId: 'o1' }, { eventId: 'expiration-o1' });
+    expect(a.id).toBe('expiration-o1');
+    expect(b.id).toBe(a.id);
+    expect(a.meta).not.toHaveProperty('eventId');
+  });
+});

@@ -7,6 +7,11 @@ import type { OutboxEntry } from '../outbox/outbox-entry';
 export interface PublishMeta {
   requestId?: string;
   source?: string;
+  /**
+   * The event id, when the caller can derive a stable one (e.g. from a job id), so a
+   * retried publish is recognisably the same event. Default: a new random id.
+   */
+  eventId?: string;
 }
 
 /** Wraps a payload with its unique event id and metadata, after checking its schema. */
@@ -15,11 +20,12 @@ export function createEnvelope<E extends AnyEvent>(
   data: E['data'],
   meta: PublishMeta = {},
 ): EventEnvelope<E> {
+  const { eventId, ...rest } = meta;
   return {
-    id: randomUUID(),
+    id: eventId ?? randomUUID(),
     subject,
     data: assertEventData(subject, data) as E['data'],
-    meta: { publishedAt: new Date().toISOString(), ...meta },
+    meta: { publishedAt: new Date().toISOString(), ...rest },
   };
 }
 

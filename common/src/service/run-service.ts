@@ -138,19 +138,32 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
  * and exits 1; SIGTERM/SIGINT stop gracefully and exit 0.
  */
 export function main(name: string, start: () => Promise<RunningService>): void {
+  let service: RunningService | undefined;
+  let signalled = false;
+  const exitAfterStop = (svc: RunningService, reason: string) =>
+    svc.stop(reason).then(
+      () => process.exit(0),
+      (err) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  // Registered before the start: a SIGTERM while still waiting for the database or the
+  // bus (a pod deleted during a slow start) is a clean stop, not a kill.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (signalled) return;
+      signalled = true;
+      if (service) void exitAfterStop(service, signal);
+      else {
+        console.error(`${name}: ${signal} during start-up, exiting`);
+        process.exit(0);
+      }
+    });
+  }
   start()
     .then((svc) => {
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => {
-          svc.stop(signal).then(
-            () => process.exit(0),
-            (err) => {
-              console.error(err);
-              process.exit(1);
-            },
-          );
-        });
-      }
+      service = svc;
     })
     .catch((err) => {
       if (err instanceof ConfigError) console.error(`${name}: ${err.message}`);

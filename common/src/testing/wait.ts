@@ -6,3 +6,8 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A name no other test (or test run on a shared server) uses. */
+export const unique = (prefix: string) => `${prefix}-${Math.random().toString(16).slice(2, 10)}`;
