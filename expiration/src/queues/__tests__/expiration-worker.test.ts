@@ -72,6 +72,8 @@ it('when publishing fails, then the job is retried with exponential backoff and 
   await waitFor(async () => (await proc.queue.getJob(expirationJobId(data.id)))!.isCompleted(), 'job completed');
 
   expect(expirations(bus).map((e) => e.data)).toEqual([{ orderId: data.id }]);
+  // A stable event id: had an earlier attempt reached the bus, listeners would see the same event.
+  expect(expirations(bus)[0].id).toBe(`expiration:${expirationJobId(data.id)}`);
   const [first, second, third] = bus.attempts;
   expect(bus.attempts).toHaveLength(3);
   expect(second - first).toBeGreaterThanOrEqual(950);
