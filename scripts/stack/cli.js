@@ -21,6 +21,13 @@ async function main() {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+  // `npm run stack` does not pass a SIGTERM sent to npm on to us: when our parent is gone
+  // (we were re-parented), stop too, so no server or service outlives the command.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown('parent exited');
+  }, 500).unref();
 
   try {
     stack = await startStack({ apiOnly, gatewayPort, env });

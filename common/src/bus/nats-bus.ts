@@ -176,7 +176,6 @@ export class NatsBus implements EventBus {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    await Promise.all(this.subs.map((s) => s.current && Promise.resolve()));
     const stan = this.stan;
     this.stan = undefined;
     if (!stan) return;
