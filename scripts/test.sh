@@ -51,7 +51,8 @@ run_jest() { # part jest-args...
   local part=$1
   shift
   local out="$RESULTS/$part.json"
-  npx jest --ci --json --outputFile="$out" "$@"
+  # --forceExit: a leaked handle (a reconnect loop, a driver timer) must never hang CI.
+  npx jest --ci --forceExit --json --outputFile="$out" "$@"
   read -r p f < <(jest_counts "$out")
   count "$part" "$p" "$f"
 }
