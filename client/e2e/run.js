@@ -81,7 +81,7 @@ async function stopStack(stack) {
 function runJest(baseUrl) {
   fs.mkdirSync(path.dirname(REPORT), { recursive: true });
   const jest = require.resolve('jest/bin/jest', { paths: [CLIENT] });
-  const args = [jest, '-c', path.join(__dirname, 'jest.config.js'), '--ci', '--verbose', '--json', `--outputFile=${REPORT}`, ...process.argv.slice(2)];
+  const args = [jest, '-c', path.join(__dirname, 'jest.config.js'), '--ci', '--forceExit', '--verbose', '--json', `--outputFile=${REPORT}`, ...process.argv.slice(2)];
   const child = spawn(process.execPath, args, {
     cwd: CLIENT,
     stdio: 'inherit',
