@@ -6,3 +6,4 @@ export * from './outbox';
 export * from './config';
 export * from './service';
 export * from './logger';
+export * from './replica';
