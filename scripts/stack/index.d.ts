@@ -13,6 +13,7 @@ export interface ProcessHandle {
   logFile: string;
   readonly running: boolean;
   exited: Promise<number | string>;
+  child: { pid?: number };
   stop(graceMs?: number): Promise<number | string | undefined>;
 }
 
