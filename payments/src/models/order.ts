@@ -9,6 +9,12 @@ export interface OrderAttrs {
   /** In dollars, as on the ticket; charged in integer cents. */
   price: number;
   status: OrderStatus;
+  /**
+   * End of the hold. Past it the order is being cancelled by expiration, whether or not
+   * order:cancelled has arrived yet, so it is not charged. Absent on replicas stored
+   * before this field existed.
+   */
+  expiresAt?: Date;
   version: number;
 }
 
@@ -20,6 +26,7 @@ const orderSchema = new Schema<OrderAttrs>(
     userId: { type: String, required: true },
     price: { type: Number, required: true, min: 0 },
     status: { type: String, required: true, enum: Object.values(OrderStatus) },
+    expiresAt: { type: Date },
     version: { type: Number, required: true, min: 0 },
   },
   { versionKey: false },

@@ -38,6 +38,11 @@ export function createChargeRouter({ stripe, logger }: { stripe: StripeClient; l
       // Spares a sequential resubmit the Stripe call; the unique index below is what
       // actually guarantees one payment per order.
       if (await Payment.exists({ orderId })) throw new BadRequestError(ALREADY_PAID);
+      // The hold is over: expiration is cancelling the order (its order:cancelled may still
+      // be on the way). Charging now would take money for a ticket another buyer can get.
+      if (order.expiresAt && order.expiresAt.getTime() <= Date.now()) {
+        throw new BadRequestError('Cannot pay for a cancelled order');
+      }
 
       const amount = Math.round(order.price * 100);
       let charge: { id: string };

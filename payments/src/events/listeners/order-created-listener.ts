@@ -13,6 +13,7 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
         userId: data.userId,
         price: data.ticket.price,
         status: data.status,
+        expiresAt: new Date(data.expiresAt),
         version: data.version,
       });
     } catch (err) {

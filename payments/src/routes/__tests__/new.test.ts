@@ -204,6 +204,29 @@ describe('refusals before any charge', () => {
   });
 });
 
+describe('an expired hold', () => {
+  it('when the hold has run out but order:cancelled has not arrived yet, then it answers 400 and charges nothing', async () => {
+    const stripe = stubStripe();
+    const { app } = testApp(stripe);
+    const { order, cookie } = await orderFor({ expiresAt: new Date(Date.now() - 1_000) });
+
+    const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(400);
+
+    expect(res.body).toEqual({ errors: [{ message: 'Cannot pay for a cancelled order' }] });
+    expect(stripe.charges.create).not.toHaveBeenCalled();
+    await expectNothingStored(order.id);
+  });
+
+  it('when the hold is still running, then the order is charged', async () => {
+    const stripe = stubStripe();
+    const { app } = testApp(stripe);
+    const { order, cookie } = await orderFor({ expiresAt: new Date(Date.now() + 60_000) });
+
+    await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(201);
+    expect(stripe.charges.create).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe('paying twice', () => {
   it('when the order is paid again later, then it answers 400 without a second charge, payment or event', async () => {
     const stripe = stubStripe();

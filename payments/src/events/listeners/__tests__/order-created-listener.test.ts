@@ -21,7 +21,14 @@ it('when order:created arrives, then the replica holds the order under its id wi
   expect(await listener().handle(envelopeOf<OrderCreatedEvent>(Subjects.OrderCreated, data))).toBe('acked');
 
   const stored = await Order.findById(data.id).lean();
-  expect(stored).toEqual({ _id: data.id, userId: data.userId, price: 20.1, status: OrderStatus.Created, version: 0 });
+  expect(stored).toEqual({
+    _id: data.id,
+    userId: data.userId,
+    price: 20.1,
+    status: OrderStatus.Created,
+    expiresAt: new Date(data.expiresAt),
+    version: 0,
+  });
 });
 
 it('when the same order:created is delivered twice, then both are acked and there is one replica', async () => {
