@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import mongoose, { Schema } from 'mongoose';
 import { OutboxRelay, Publisher, Subjects, TicketCreatedEvent, outboxPlugin } from '../index';
 import { captureLogger, useTestDatabase } from '../testing';
@@ -87,4 +88,42 @@ it('never exposes pending events in JSON', async () => {
   const entry = new TicketCreatedPublisher().toOutbox({ id: 't1', version: 0, title: 'a', price: 5, userId: 'u' });
   const doc = await Thing.create({ title: 'j', outbox: [entry] });
   expect(doc.toJSON()).not.toHaveProperty('outbox');
+});
+
+it('when the writing process is killed (SIGKILL) before its relay ran, then a relay elsewhere publishes what it stored', async () => {
+  const tag = unique('killed');
+  const got = await collect(tag);
+  const { host, port, name } = mongoose.connection;
+  const uri = `mongodb://${host}:${port}/${name}`;
+  // A writer that stores a change with its event and then hangs, never relaying: the
+  // process a SIGKILL (OOM, node drained) takes down between write and publish.
+  const script = `
+    const mongoose = require('mongoose');
+    const { outboxPlugin, Publisher } = require(${JSON.stringify(require.resolve('../../dist'))});
+    class P extends Publisher { constructor() { super(); this.subject = 'ticket:created'; } }
+    (async () => {
+      await mongoose.connect(${JSON.stringify(uri)});
+      const schema = new mongoose.Schema({ title: String });
+      schema.plugin(outboxPlugin);
+      const Thing = mongoose.model('OutboxThing', schema);
+      const entry = new P().toOutbox({ id: 't1', version: 0, title: ${JSON.stringify(`${tag} 1`)}, price: 5, userId: 'u' });
+      const doc = await Thing.create({ title: 'written before the kill', outbox: [entry] });
+      process.stdout.write(JSON.stringify({ docId: doc.id, eventId: entry.id }) + '\\n');
+      setInterval(() => undefined, 1000);
+    })();`;
+  const child = spawn(process.execPath, ['-e', script], { cwd: __dirname, stdio: ['ignore', 'pipe', 'inherit'] });
+  const written = await new Promise<{ docId: string; eventId: string }>((resolve, reject) => {
+    child.stdout.once('data', (b: Buffer) => resolve(JSON.parse(b.toString())));
+    child.once('exit', (code) => reject(new Error(`writer exited early (${code})`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  expect(got).toEqual([]);
+  expect((await Thing.collection.findOne({ _id: new mongoose.Types.ObjectId(written.docId) }))!.outbox).toHaveLength(1);
+
+  const relay = new OutboxRelay(await connectBus('relay'), [Thing], captureLogger().logger, { pollIntervalMs: 200 }).start();
+  await waitFor(() => got.length === 1, 10_000, 'the event the killed process left');
+  await relay.stop();
+  expect(got[0].id).toBe(written.eventId);
+  expect((await Thing.collection.findOne({ _id: new mongoose.Types.ObjectId(written.docId) }))!.outbox).toEqual([]);
 });
