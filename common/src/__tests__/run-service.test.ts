@@ -1,0 +1,94 @@
+import { spawn, ChildProcess } from 'node:child_process';
+import mongoose from 'mongoose';
+import { useTestDatabase } from '../testing';
+import { NATS_CLUSTER_ID, NATS_URL, unique } from './helpers';
+
+// A real service process built with main() + runService() from the compiled package, on
+// the real MongoDB-protocol server and NATS Streaming: SIGTERM lets a request in flight
+// finish, then the process exits 0; a missing variable exits 1 naming it.
+jest.setTimeout(60_000);
+useTestDatabase();
+
+const DIST = JSON.stringify(require.resolve('../../dist'));
+const script = `
+  const express = require('express');
+  const { main, runService, createApp, createLogger, loadConfig, baseEnv, sessionEnv, mongoEnv, natsEnv } = require(${DIST});
+  main('demo', async () => {
+    const config = loadConfig({ ...baseEnv, ...sessionEnv, ...mongoEnv, ...natsEnv('demo') });
+    const logger = createLogger('demo', 'info');
+    const router = express.Router();
+    router.get('/slow', async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 800));
+      res.send({ done: true });
+    });
+    const svc = await runService({
+      name: 'demo', logger, port: 0, mongoUri: config.MONGO_URI,
+      nats: { url: config.NATS_URL, clusterId: config.NATS_CLUSTER_ID, clientId: config.NATS_CLIENT_ID },
+      app: ({ isReady }) => createApp({ logger, jwtKey: config.JWT_KEY, cookieSecure: false, routers: [router], isReady }),
+    });
+    process.stdout.write('PORT ' + svc.port + '\\n');
+    return svc;
+  });`;
+
+function start(env: Record<string, string | undefined>) {
+  const child = spawn(process.execPath, ['-e', script], {
+    cwd: __dirname,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (b) => (out += b));
+  child.stderr!.on('data', (b) => (err += b));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, exited, output: () => out, errors: () => err };
+}
+
+async function portOf(p: ReturnType<typeof start>): Promise<number> {
+  for (let i = 0; i < 300; i++) {
+    const m = /PORT (\d+)/.exec(p.output());
+    if (m) return Number(m[1]);
+    if (p.child.exitCode !== null) throw new Error(`exited: ${p.errors()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('service did not start');
+}
+
+let running: ChildProcess | undefined;
+afterEach(() => running?.kill('SIGKILL'));
+
+it('when SIGTERM arrives during a request, then the request completes, new ones are refused, and the process exits 0', async () => {
+  const { host, port, name } = mongoose.connection;
+  const svc = start({
+    JWT_KEY: 'k'.repeat(32),
+    MONGO_URI: `mongodb://${host}:${port}/${name}`,
+    NATS_URL,
+    NATS_CLUSTER_ID,
+    NATS_CLIENT_ID: unique('demo'),
+  });
+  running = svc.child;
+  const url = `http://127.0.0.1:${await portOf(svc)}`;
+  expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+  const inFlight = fetch(`${url}/slow`);
+  await new Promise((r) => setTimeout(r, 200));
+  svc.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 100));
+  await expect(fetch(`${url}/readyz`)).rejects.toThrow(); // no longer accepting
+
+  const res = await inFlight;
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({ done: true });
+  expect(await svc.exited).toBe(0);
+  expect(svc.output()).toMatch(/demo shutting down/);
+  expect(svc.output()).toMatch(/demo stopped/);
+});
+
+it('when required variables are missing, then it exits 1 naming each of them', async () => {
+  const svc = start({ JWT_KEY: 'k'.repeat(32) });
+  running = svc.child;
+  expect(await svc.exited).toBe(1);
+  expect(svc.errors()).toMatch(/MONGO_URI is required but not set/);
+  expect(svc.errors()).toMatch(/NATS_URL is required but not set/);
+  expect(svc.errors()).toMatch(/NATS_CLUSTER_ID is required but not set/);
+});
