@@ -1,4 +1,4 @@
-import { createLogger, main, runService } from '@ticketing/common';
+import { createLogger, main, natsOptions, runService } from '@ticketing/common';
 import { buildApp } from './app';
 import { loadServiceConfig } from './config';
 import { OrderCreatedListener } from './events/listeners/order-created-listener';
@@ -16,7 +16,7 @@ main('expiration', async () => {
     name: 'expiration',
     logger,
     port: config.PORT,
-    nats: { url: config.NATS_URL, clusterId: config.NATS_CLUSTER_ID, clientId: config.NATS_CLIENT_ID },
+    nats: natsOptions(config),
     app: ({ isReady }) => buildApp({ logger, isReady }),
     listeners: ({ bus }) => [new OrderCreatedListener(bus, logger, jobs.queue)],
     onStart: async ({ bus }) => {

@@ -1,4 +1,4 @@
-import { createLogger, main, runService } from '@ticketing/common';
+import { createLogger, main, natsOptions, runService } from '@ticketing/common';
 import { buildApp } from './app';
 import { loadServiceConfig, SERVICE_NAME } from './config';
 import { Order } from './models/order';
@@ -15,7 +15,7 @@ main(SERVICE_NAME, async () => {
     logger,
     port: config.PORT,
     mongoUri: config.MONGO_URI,
-    nats: { url: config.NATS_URL, clusterId: config.NATS_CLUSTER_ID, clientId: config.NATS_CLIENT_ID },
+    nats: natsOptions(config),
     app: ({ isReady }) =>
       buildApp({
         logger,

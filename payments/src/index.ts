@@ -1,4 +1,4 @@
-import { createLogger, main, runService } from '@ticketing/common';
+import { createLogger, main, natsOptions, runService } from '@ticketing/common';
 import { loadServiceConfig } from './config';
 import { buildApp } from './app';
 import { createStripeClient } from './stripe';
@@ -15,7 +15,7 @@ main('payments', async () => {
     logger,
     port: config.PORT,
     mongoUri: config.MONGO_URI,
-    nats: { url: config.NATS_URL, clusterId: config.NATS_CLUSTER_ID, clientId: config.NATS_CLIENT_ID },
+    nats: natsOptions(config),
     app: ({ isReady }) =>
       buildApp({ logger, jwtKey: config.JWT_KEY, cookieSecure: config.COOKIE_SECURE, stripe, isReady }),
     listeners: ({ bus }) => [new OrderCreatedListener(bus, logger), new OrderCancelledListener(bus, logger)],

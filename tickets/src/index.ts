@@ -1,4 +1,4 @@
-import { createLogger, main, runService } from '@ticketing/common';
+import { createLogger, main, natsOptions, runService } from '@ticketing/common';
 import { buildApp } from './app';
 import { loadServiceConfig, SERVICE_NAME } from './config';
 import { OrderCancelledListener } from './events/listeners/order-cancelled-listener';
@@ -13,7 +13,7 @@ main(SERVICE_NAME, async () => {
     logger,
     port: config.PORT,
     mongoUri: config.MONGO_URI,
-    nats: { url: config.NATS_URL, clusterId: config.NATS_CLUSTER_ID, clientId: config.NATS_CLIENT_ID },
+    nats: natsOptions(config),
     app: ({ isReady }) => buildApp({ logger, jwtKey: config.JWT_KEY, cookieSecure: config.COOKIE_SECURE, isReady }),
     listeners: ({ bus }) => [new OrderCreatedListener(bus, logger), new OrderCancelledListener(bus, logger)],
     outboxModels: [Ticket],

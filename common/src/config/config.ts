@@ -111,3 +111,8 @@ export function natsEnv(service: string) {
     NATS_CLIENT_ID: env.string({ default: () => defaultClientId(service) }),
   };
 }
+
+/** The bus settings of `runService`, from a config built with `natsEnv`. */
+export function natsOptions(config: { NATS_URL: string; NATS_CLUSTER_ID: string; NATS_CLIENT_ID: string }) {
+  return { url: config.NATS_URL, clusterId: config.NATS_CLUSTER_ID, clientId: config.NATS_CLIENT_ID };
+}
