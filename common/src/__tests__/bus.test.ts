@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DEAD_LETTER_SUBJECT, Listener, MessageContext, Publisher, Subjects, TicketCreatedEvent } from '../index';
+import { DEAD_LETTER_SUBJECT, Listener, MessageContext, Publisher, Subjects, TicketCreatedEvent, TransientError } from '../index';
 import type { EventBus } from '../bus/event-bus';
 import { captureLogger } from '../testing';
 import { closeAllBuses, connectBus, sleep, unique, waitFor } from './helpers';
@@ -87,7 +87,8 @@ it('when a handler keeps throwing, then it is retried, dead-lettered after maxAt
   await waitFor(() => letters.length === 1, 15_000, 'the dead letter');
   expect(attempts).toEqual([1, 2, 3]);
   expect(letters[0]).toMatchObject({ subject: 'ticket:created', eventId: sent.id, attempts: 3, error: 'handler failed' });
-  expect(lines.some((l) => l.msg === 'event dead-lettered' && l.eventId === sent.id)).toBe(true);
+  // Logged once the dead letter is stored (publish ack), which may follow its delivery here.
+  await waitFor(() => lines.some((l) => l.msg === 'event dead-lettered' && l.eventId === sent.id), 5_000, 'the log line');
 
   await sleep(2_500); // two more ack waits: nothing comes back
   expect(attempts).toEqual([1, 2, 3]);
@@ -134,4 +135,76 @@ it('when a durable listener was down, then on restart it gets what it missed, on
   await waitFor(() => second.length === 3, 10_000, 'the missed events');
   await sleep(1_500); // past one ack wait: the acked first event is not delivered again
   expect(second).toEqual(['t2', 't3', 't4']);
+});
+
+it('when a dependency is down for longer than maxAttempts tries, then the event is retried until it is back, never dead-lettered', async () => {
+  const tag = unique('outage');
+  const { logger, lines } = captureLogger();
+  const bus = await connectBus();
+  const letters: string[] = [];
+  bus.subscribe({ subject: DEAD_LETTER_SUBJECT, queueGroup: unique('dlq'), ackWaitMs: 5_000, maxInFlight: 100 }, (d) => {
+    if (d.raw.includes(tag)) letters.push(d.raw);
+    d.ack();
+  });
+  let tries = 0;
+  const handled: string[] = [];
+  const listener = new TestListener(bus, logger, unique('outage'), tag, async (data) => {
+    tries++;
+    if (tries <= 8) throw new TransientError('database unreachable');
+    handled.push(data.title);
+  });
+  listener.maxAttempts = 3;
+  listener.retryDelayMs = 20;
+  listener.maxRetryDelayMs = 100;
+  listener.listen();
+  await sleep(200);
+  await new TicketCreatedPublisher(await connectBus()).publish(ticket(tag, 1));
+
+  await waitFor(() => handled.length === 1, 15_000, 'the event, once the dependency is back');
+  expect(tries).toBe(9);
+  expect(letters).toEqual([]);
+  expect(lines.filter((l) => l.msg === 'dependency unavailable, will retry the event')).toHaveLength(8);
+});
+
+it('when the ack throws (connection lost mid-handler), then nothing is left unhandled and the listener goes on', async () => {
+  const { logger, lines } = captureLogger();
+  const unhandled: unknown[] = [];
+  const onUnhandled = (r: unknown) => unhandled.push(r);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const raw = JSON.stringify(new TicketCreatedPublisher().toOutbox(ticket('acklost', 1)).payload);
+    const listener = new TestListener({ publishRaw: async () => undefined, subscribe: () => ({ close: async () => undefined }) }, logger, 'g', 'acklost', async () => undefined);
+    const outcome = await listener.receive({
+      raw: JSON.parse(raw),
+      redeliveryCount: 0,
+      sequence: 1,
+      ack: () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'publish')");
+      },
+    });
+    expect(outcome).toBe('acked');
+    await sleep(50);
+    expect(unhandled).toEqual([]);
+    expect(lines.some((l) => /ack failed/.test(String(l.msg)))).toBe(true);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+it('when the server redelivers while the handler is still failing, then the attempts are counted per event, once each', async () => {
+  const tag = unique('count');
+  const { logger } = captureLogger();
+  const bus = await connectBus();
+  const attempts: number[] = [];
+  const listener = new TestListener(bus, logger, unique('count'), tag, async (_d, ctx) => {
+    attempts.push(ctx.attempt);
+    if (attempts.length < 3) throw new Error('not yet');
+  });
+  listener.retryDelayMs = 600; // longer than the 1 s ackWait / 2: the server redelivers meanwhile
+  listener.listen();
+  await sleep(200);
+  await new TicketCreatedPublisher(await connectBus()).publish(ticket(tag, 1));
+  await waitFor(() => attempts.length === 3, 15_000, 'three tries');
+  await sleep(1_500);
+  expect(attempts).toEqual([1, 2, 3]);
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigError, baseEnv, env, loadConfig, mongoEnv, natsEnv, requiredVariables, sessionEnv } from '../config';
 
 describe('loadConfig', () => {
@@ -5,7 +6,7 @@ describe('loadConfig', () => {
 
   it('when every required variable is set, then it parses types and applies defaults', () => {
     const config = loadConfig(spec, {
-      JWT_KEY: 'k'.repeat(32),
+      JWT_KEY: randomBytes(32).toString('hex'),
       MONGO_URI: 'mongodb://127.0.0.1:27017/x',
       NATS_URL: 'nats://127.0.0.1:4223',
       NATS_CLUSTER_ID: 'ticketing',
@@ -26,13 +27,17 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error!.problems).toEqual(
       expect.arrayContaining([
-        'JWT_KEY must be at least 16 characters',
+        'JWT_KEY must be at least 32 bytes of random data (e.g. `openssl rand -hex 32`)',
         'PORT must be a whole number',
         'MONGO_URI is required but not set',
         'NATS_URL must be a URL',
         'NATS_CLUSTER_ID is required but not set',
       ]),
     );
+  });
+
+  it('when JWT_KEY has the length but is one character repeated, then it is refused as not random', () => {
+    expect(() => loadConfig({ ...sessionEnv }, { JWT_KEY: 'k'.repeat(64) })).toThrow(/JWT_KEY looks too regular to be random/);
   });
 
   it('lists the variables a deployment must set', () => {

@@ -1,4 +1,5 @@
 import { spawn, ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import { useTestDatabase } from '../testing';
 import { NATS_CLUSTER_ID, NATS_URL, unique } from './helpers';
@@ -60,7 +61,7 @@ afterEach(() => running?.kill('SIGKILL'));
 it('when SIGTERM arrives during a request, then the request completes, new ones are refused, and the process exits 0', async () => {
   const { host, port, name } = mongoose.connection;
   const svc = start({
-    JWT_KEY: 'k'.repeat(32),
+    JWT_KEY: randomBytes(32).toString('hex'),
     MONGO_URI: `mongodb://${host}:${port}/${name}`,
     NATS_URL,
     NATS_CLUSTER_ID,
@@ -85,7 +86,7 @@ it('when SIGTERM arrives during a request, then the request completes, new ones 
 });
 
 it('when required variables are missing, then it exits 1 naming each of them', async () => {
-  const svc = start({ JWT_KEY: 'k'.repeat(32) });
+  const svc = start({ JWT_KEY: randomBytes(32).toString('hex') });
   running = svc.child;
   expect(await svc.exited).toBe(1);
   expect(svc.errors()).toMatch(/MONGO_URI is required but not set/);

@@ -3,6 +3,7 @@ import { DEAD_LETTER_SUBJECT } from '../events/subjects';
 import type { AnyEvent, EventEnvelope } from '../events/types';
 import { parseEnvelope } from '../events/schemas';
 import type { BusSubscription, Delivery, EventBus } from './event-bus';
+import { isTransientError } from '../errors/transient';
 
 /**
  * Thrown by a handler when the event is ahead of what it has stored (a version gap): it is
@@ -19,7 +20,7 @@ export class EventOutOfOrderError extends Error {
 export interface MessageContext {
   eventId: string;
   requestId?: string;
-  /** 1 on the first delivery. */
+  /** 1 on the first try of this event in this process; counts every try, transient ones too. */
   attempt: number;
   logger: Logger;
 }
@@ -37,28 +38,66 @@ export interface DeadLetter {
   deadLetteredAt: string;
 }
 
+interface Failures {
+  /** Failures of the handler on this event's own content: these lead to the dead letters. */
+  content: number;
+  /** Version gaps: the event is ahead of what is stored; a larger budget. */
+  outOfOrder: number;
+  /** Dependency outages (database, Redis, Stripe): never dead-letter, only back off. */
+  transient: number;
+  lastError?: string;
+}
+
+interface RunResult {
+  outcome: DeliveryOutcome;
+  error?: string;
+  /** With 'retry': how long to wait before trying again in this process. */
+  delayMs?: number;
+}
+
+/** Remembered failure counts, at most; the oldest are forgotten first. */
+const MAX_TRACKED = 10_000;
+
 /**
  * A typed, durable, queue-grouped listener: a service names the subject and the queue
  * group and writes `onMessage`. Deliver-all-available + durable name = a listener that was
  * down gets what it missed; manual ack = a message is acked only after `onMessage`
- * resolved, i.e. after the change is stored. A handler that keeps failing is dead-lettered
- * after a bounded number of attempts, so one poison message never loops forever.
+ * resolved, i.e. after the change is stored.
+ *
+ * Failures are counted here, per event id, not by the server's redelivery count (which also
+ * counts ack timeouts while a dependency is down). A failed delivery is retried in-process
+ * with backoff, without waiting for the server's ackWait and without blocking the messages
+ * behind it (so the missing earlier version of a gap can arrive meanwhile):
+ * - a transient failure (`isTransientError`: the database, Redis or Stripe is down) is
+ *   retried for as long as it lasts and never dead-lettered;
+ * - a version gap (`EventOutOfOrderError`) gets `maxOutOfOrderAttempts` tries;
+ * - any other failure is the event's own fault: after `maxAttempts` it is dead-lettered,
+ *   so one poison message never loops forever.
+ * ackWait is longer than the longest handler, so the server does not hand the same message
+ * to another member while one is still working on it.
  */
 export abstract class Listener<E extends AnyEvent> {
   abstract readonly subject: E['subject'];
   abstract readonly queueGroupName: string;
   abstract onMessage(data: E['data'], ctx: MessageContext): Promise<void>;
 
-  ackWaitMs = 5_000;
+  ackWaitMs = 30_000;
   maxAttempts = 5;
   maxOutOfOrderAttempts = 60;
   maxInFlight = 32;
+  /** In-process retry backoff: first delay, and the cap it doubles up to. */
+  retryDelayMs = 100;
+  maxRetryDelayMs = 5_000;
 
   private subscription?: BusSubscription;
   // Deliveries are handled one at a time, in arrival order: versioned replicas then see
   // gaps only when the bus itself reorders, not because two handlers raced.
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private readonly failures = new Map<string, Failures>();
+  /** Messages held here (being handled or waiting to be retried), by server sequence. */
+  private readonly inHand = new Map<number, Delivery>();
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     protected readonly bus: EventBus,
@@ -74,9 +113,7 @@ export abstract class Listener<E extends AnyEvent> {
         ackWaitMs: this.ackWaitMs,
         maxInFlight: this.maxInFlight,
       },
-      (delivery) => {
-        this.chain = this.chain.then(() => (this.stopped ? undefined : this.receive(delivery)));
-      },
+      (delivery) => this.accept(delivery),
     );
     return this;
   }
@@ -84,34 +121,98 @@ export abstract class Listener<E extends AnyEvent> {
   /** Stops taking messages and waits for the one in hand; the durable position is kept. */
   async close(): Promise<void> {
     this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     await this.subscription?.close();
     this.subscription = undefined;
     await this.chain;
+    this.inHand.clear();
   }
 
-  /** Handles one raw delivery: parse, check, run the handler, then ack or leave for redelivery. */
+  private accept(delivery: Delivery): void {
+    if (this.inHand.has(delivery.sequence)) {
+      // The server gave it to us again (ackWait passed, or a new connection): the copy we
+      // hold is being handled or retried; keep the newest handle so its ack counts.
+      this.inHand.set(delivery.sequence, delivery);
+      return;
+    }
+    this.inHand.set(delivery.sequence, delivery);
+    this.enqueue(delivery.sequence);
+  }
+
+  private enqueue(sequence: number): void {
+    this.chain = this.chain
+      .then(async () => {
+        const delivery = this.inHand.get(sequence);
+        if (this.stopped || !delivery) return;
+        const result = await this.process(delivery);
+        if (result.outcome === 'retry' && !this.stopped) {
+          const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            if (!this.stopped) this.enqueue(sequence);
+          }, result.delayMs ?? this.retryDelayMs);
+          this.timers.add(timer);
+        } else {
+          this.inHand.delete(sequence);
+        }
+      })
+      .catch((err) => this.logger.error({ err, subject: this.subject }, 'listener failed to process a delivery'));
+  }
+
+  /** Handles one raw delivery once: parse, check, run the handler, then ack or leave for a retry. */
   async receive(delivery: Delivery): Promise<DeliveryOutcome> {
-    const attempt = delivery.redeliveryCount + 1;
+    return (await this.process(delivery)).outcome;
+  }
+
+  private async process(delivery: Delivery): Promise<RunResult> {
     const parsed = parseEnvelope<E>(this.subject, delivery.raw);
     if (!parsed.ok) {
       // Retrying cannot fix a malformed message: straight to the dead letters.
-      return this.deadLetter(delivery, attempt, parsed.error);
+      return this.deadLetter(delivery, 1, parsed.error);
     }
-    const { outcome, error } = await this.run(parsed.envelope, attempt);
-    if (outcome === 'acked') delivery.ack();
-    else if (outcome === 'dead-lettered') return this.deadLetter(delivery, attempt, error ?? '', parsed.envelope.id);
-    return outcome;
+    const result = await this.run(parsed.envelope);
+    if (result.outcome === 'acked') safeAck(delivery, this.logger);
+    else if (result.outcome === 'dead-lettered') {
+      const f = this.failures.get(parsed.envelope.id);
+      this.failures.delete(parsed.envelope.id);
+      return this.deadLetter(delivery, f ? f.content + f.outOfOrder : 1, result.error ?? '', parsed.envelope.id);
+    }
+    return result;
   }
 
   /**
    * Runs the handler for one envelope; also the entry point of listener tests, which deliver
-   * the same envelope twice or out of order and check the stored effect.
+   * the same envelope twice or out of order and check the stored effect. `attempt`, when
+   * given, says which try this is (a test of the dead-letter budget).
    */
-  async handle(envelope: EventEnvelope<E>, attempt = 1): Promise<DeliveryOutcome> {
-    return (await this.run(envelope, attempt)).outcome;
+  async handle(envelope: EventEnvelope<E>, attempt?: number): Promise<DeliveryOutcome> {
+    if (attempt !== undefined) {
+      const f = this.failuresOf(envelope.id);
+      f.content = Math.max(f.content, attempt - 1);
+    }
+    const result = await this.run(envelope);
+    if (result.outcome !== 'retry') this.failures.delete(envelope.id);
+    return result.outcome;
   }
 
-  private async run(envelope: EventEnvelope<E>, attempt: number): Promise<{ outcome: DeliveryOutcome; error?: string }> {
+  private failuresOf(eventId: string): Failures {
+    let f = this.failures.get(eventId);
+    if (!f) {
+      f = { content: 0, outOfOrder: 0, transient: 0 };
+      this.failures.set(eventId, f);
+      if (this.failures.size > MAX_TRACKED) this.failures.delete(this.failures.keys().next().value as string);
+    }
+    return f;
+  }
+
+  private backoff(n: number): number {
+    const base = Math.min(this.retryDelayMs * 2 ** Math.max(0, n - 1), this.maxRetryDelayMs);
+    return Math.round(base * (0.75 + Math.random() * 0.5));
+  }
+
+  private async run(envelope: EventEnvelope<E>): Promise<RunResult> {
+    const known = this.failures.get(envelope.id);
+    const attempt = known ? known.content + known.outOfOrder + known.transient + 1 : 1;
     const logger = this.logger.child({
       subject: this.subject,
       eventId: envelope.id,
@@ -120,20 +221,32 @@ export abstract class Listener<E extends AnyEvent> {
     });
     try {
       await this.onMessage(envelope.data, { eventId: envelope.id, requestId: envelope.meta?.requestId, attempt, logger });
+      this.failures.delete(envelope.id);
       logger.debug('event handled');
       return { outcome: 'acked' };
     } catch (err) {
-      const outOfOrder = err instanceof EventOutOfOrderError;
-      const budget = outOfOrder ? this.maxOutOfOrderAttempts : this.maxAttempts;
       const error = err instanceof Error ? err.message : String(err);
-      if (attempt >= budget) return { outcome: 'dead-lettered', error };
-      if (outOfOrder) logger.info({ reason: error }, 'event ahead of local state, will retry');
-      else logger.warn({ err }, 'event handler failed, will retry');
-      return { outcome: 'retry', error };
+      const f = this.failuresOf(envelope.id);
+      f.lastError = error;
+      if (isTransientError(err)) {
+        f.transient++;
+        logger.warn({ reason: error, transientFailures: f.transient }, 'dependency unavailable, will retry the event');
+        return { outcome: 'retry', error, delayMs: this.backoff(f.transient) };
+      }
+      if (err instanceof EventOutOfOrderError) {
+        f.outOfOrder++;
+        if (f.outOfOrder >= this.maxOutOfOrderAttempts) return { outcome: 'dead-lettered', error };
+        logger.info({ reason: error }, 'event ahead of local state, will retry');
+        return { outcome: 'retry', error, delayMs: this.backoff(f.outOfOrder) };
+      }
+      f.content++;
+      if (f.content >= this.maxAttempts) return { outcome: 'dead-lettered', error };
+      logger.warn({ err }, 'event handler failed, will retry');
+      return { outcome: 'retry', error, delayMs: this.backoff(f.content) };
     }
   }
 
-  private async deadLetter(delivery: Delivery, attempts: number, error: string, eventId?: string) {
+  private async deadLetter(delivery: Delivery, attempts: number, error: string, eventId?: string): Promise<RunResult> {
     const letter: DeadLetter = {
       subject: this.subject,
       queueGroup: this.queueGroupName,
@@ -147,12 +260,25 @@ export abstract class Listener<E extends AnyEvent> {
     try {
       await this.bus.publishRaw(DEAD_LETTER_SUBJECT, JSON.stringify(letter));
     } catch (err) {
-      // Without the dead letter stored we must not drop the message: leave it unacked.
+      // Without the dead letter stored we must not drop the message: keep it and retry.
       this.logger.error({ err, subject: this.subject, eventId }, 'could not dead-letter, will retry');
-      return 'retry' as const;
+      if (eventId) this.failuresOf(eventId).content = Math.max(this.maxAttempts - 1, 0);
+      return { outcome: 'retry', error, delayMs: this.maxRetryDelayMs };
     }
     this.logger.error({ subject: this.subject, eventId, attempts, error }, 'event dead-lettered');
+    safeAck(delivery, this.logger);
+    return { outcome: 'dead-lettered', error };
+  }
+}
+
+/**
+ * An ack after the connection was lost throws inside node-nats-streaming (its connection
+ * is gone). Harmless: the server redelivers the message, and the handler is idempotent.
+ */
+function safeAck(delivery: Delivery, logger: Logger): void {
+  try {
     delivery.ack();
-    return 'dead-lettered' as const;
+  } catch (err) {
+    logger.warn({ err: (err as Error)?.message, sequence: delivery.sequence }, 'ack failed (connection lost), the server will redeliver');
   }
 }

@@ -6,6 +6,9 @@ export interface NatsBusOptions {
   url: string;
   clusterId: string;
   clientId: string;
+  /** This service's NATS user: the server grants each user only its own subjects. */
+  user?: string;
+  password?: string;
   logger: Logger;
   /** Give up on the first connection after this long (the process then exits non-zero). */
   connectTimeoutMs?: number;
@@ -42,6 +45,22 @@ export class NatsBus implements EventBus {
     return bus;
   }
 
+  /**
+   * A bus that connects in the background, for as long as it takes: a service starts and
+   * serves HTTP (writes go to the outbox) while NATS Streaming is still down. Publishes
+   * fail until connected; subscriptions attach on connect.
+   */
+  static start(opts: NatsBusOptions): NatsBus {
+    const bus = new NatsBus(opts);
+    bus.reconnecting = bus
+      .connectWithRetry(Number.POSITIVE_INFINITY)
+      .catch((err) => opts.logger.error({ err: (err as Error).message }, 'NATS Streaming connect stopped'))
+      .finally(() => {
+        bus.reconnecting = undefined;
+      });
+    return bus;
+  }
+
   get connected(): boolean {
     return !!this.stan && !this.reconnecting && !this.closing;
   }
@@ -70,6 +89,7 @@ export class NatsBus implements EventBus {
     return new Promise((resolve, reject) => {
       const stan = nats.connect(this.opts.clusterId, this.opts.clientId, {
         url: this.opts.url,
+        ...(this.opts.user && { user: this.opts.user, pass: this.opts.password }),
         connectTimeout: 5_000,
         stanPingInterval: this.opts.pingIntervalMs ?? 3_000,
         stanMaxPingOut: this.opts.maxPingOut ?? 3,
@@ -132,7 +152,15 @@ export class NatsBus implements EventBus {
         raw: typeof data === 'string' ? data : Buffer.from(data).toString('utf8'),
         redeliveryCount: (msg as unknown as { getRedeliveryCount(): number }).getRedeliveryCount() ?? 0,
         sequence: msg.getSequence(),
-        ack: () => msg.ack(),
+        ack: () => {
+          // After the connection is lost, node-nats-streaming's ack throws (its connection
+          // object is gone). Drop it: the server redelivers, and listeners are idempotent.
+          try {
+            msg.ack();
+          } catch (err) {
+            this.opts.logger.warn({ err: (err as Error)?.message, subject: s.opts.subject }, 'ack after lost connection dropped');
+          }
+        },
       });
     });
     s.current = sub;

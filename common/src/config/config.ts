@@ -84,8 +84,15 @@ export function defaultClientId(service: string): string {
   return `${service}-${host}-${randomBytes(3).toString('hex')}`;
 }
 
-const minKeyLength = (n: number) => (v: string) =>
-  v.length < n ? `must be at least ${n} characters` : undefined;
+/**
+ * The session key signs every session: at least 32 bytes, and not a word repeated (a key
+ * like "aaaa…" or "secretsecret…" has the length but none of the randomness).
+ */
+const strongKey = (v: string) => {
+  if (Buffer.byteLength(v) < 32) return 'must be at least 32 bytes of random data (e.g. `openssl rand -hex 32`)';
+  if (new Set(v).size < 12) return 'looks too regular to be random; use e.g. `openssl rand -hex 32`';
+  return undefined;
+};
 
 /** Every service: where it listens and how much it logs. */
 export const baseEnv = {
@@ -95,7 +102,7 @@ export const baseEnv = {
 
 /** Services that read the session cookie. */
 export const sessionEnv = {
-  JWT_KEY: env.string({ check: minKeyLength(16) }),
+  JWT_KEY: env.string({ check: strongKey }),
   COOKIE_SECURE: env.bool({ default: true }),
 };
 
@@ -109,10 +116,24 @@ export function natsEnv(service: string) {
     NATS_URL: env.url(),
     NATS_CLUSTER_ID: env.string(),
     NATS_CLIENT_ID: env.string({ default: () => defaultClientId(service) }),
+    /** The service's own NATS user (the server grants it only its subjects); optional locally. */
+    NATS_USER: env.string({ default: '' }),
+    NATS_PASSWORD: env.string({ default: '' }),
   };
 }
 
 /** The bus settings of `runService`, from a config built with `natsEnv`. */
-export function natsOptions(config: { NATS_URL: string; NATS_CLUSTER_ID: string; NATS_CLIENT_ID: string }) {
-  return { url: config.NATS_URL, clusterId: config.NATS_CLUSTER_ID, clientId: config.NATS_CLIENT_ID };
+export function natsOptions(config: {
+  NATS_URL: string;
+  NATS_CLUSTER_ID: string;
+  NATS_CLIENT_ID: string;
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
+}) {
+  return {
+    url: config.NATS_URL,
+    clusterId: config.NATS_CLUSTER_ID,
+    clientId: config.NATS_CLIENT_ID,
+    ...(config.NATS_USER && { user: config.NATS_USER, password: config.NATS_PASSWORD ?? '' }),
+  };
 }

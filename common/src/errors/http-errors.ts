@@ -74,10 +74,46 @@ export class TooManyRequestsError extends CustomError {
   }
 }
 
-/** 503: a dependency (database, event bus) is not reachable right now. */
+/** 403: the request is refused whoever sends it (a cross-site request). */
+export class ForbiddenError extends CustomError {
+  readonly statusCode = 403;
+  constructor(message = 'Forbidden') {
+    super(message);
+  }
+  serializeErrors(): SerializedError[] {
+    return [{ message: this.message }];
+  }
+}
+
+/** 409: the request conflicts with the resource's current state (e.g. a payment in flight). */
+export class ConflictError extends CustomError {
+  readonly statusCode = 409;
+  serializeErrors(): SerializedError[] {
+    return [{ message: this.message }];
+  }
+}
+
+/** 415: a state-changing request whose body is not JSON. */
+export class UnsupportedMediaTypeError extends CustomError {
+  readonly statusCode = 415;
+  constructor(message = 'Content-Type must be application/json') {
+    super(message);
+  }
+  serializeErrors(): SerializedError[] {
+    return [{ message: this.message }];
+  }
+}
+
+/**
+ * 503: a dependency (database, Redis, Stripe, hashing capacity) cannot serve this request
+ * right now; `retryAfterSeconds` goes into the Retry-After header.
+ */
 export class ServiceUnavailableError extends CustomError {
   readonly statusCode = 503;
-  constructor(message = 'Service unavailable') {
+  constructor(
+    message = 'Service unavailable',
+    readonly retryAfterSeconds = 1,
+  ) {
     super(message);
   }
   serializeErrors(): SerializedError[] {

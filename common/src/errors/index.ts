@@ -1,3 +1,4 @@
 export * from './custom-error';
 export * from './http-errors';
 export * from './mongo-errors';
+export * from './transient';

@@ -33,6 +33,15 @@ export const eventSchemas: { [S in Subjects]: z.ZodType<EventData<S>> } = {
   [Subjects.OrderCancelled]: z.object({ id, version, ticket: z.object({ id }) }),
   [Subjects.ExpirationComplete]: z.object({ orderId: id }),
   [Subjects.PaymentCreated]: z.object({ id, orderId: id, stripeId: z.string().min(1) }),
+  [Subjects.PaymentStarted]: z.object({ id, orderId: id, holdUntil: isoDate }),
+  [Subjects.PaymentFailed]: z.object({ id, orderId: id, reason: z.string().min(1).max(500) }),
+  [Subjects.PaymentRefunded]: z.object({
+    id,
+    orderId: id,
+    stripeId: z.string().min(1),
+    refundId: z.string().min(1),
+    amount: z.number().int().min(0),
+  }),
 };
 
 const envelopeSchema = z.object({

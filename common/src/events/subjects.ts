@@ -5,6 +5,12 @@ export enum Subjects {
   OrderCancelled = 'order:cancelled',
   ExpirationComplete = 'expiration:complete',
   PaymentCreated = 'payment:created',
+  /** A charge is about to be sent to Stripe: orders keeps the hold until the outcome. */
+  PaymentStarted = 'payment:started',
+  /** A charge definitively did not happen (declined, refused, or never reached Stripe). */
+  PaymentFailed = 'payment:failed',
+  /** A charge that landed on an order that was cancelled or taken was refunded. */
+  PaymentRefunded = 'payment:refunded',
 }
 
 /** Where a message goes after it failed too often or could not be read at all. */

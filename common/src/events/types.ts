@@ -38,13 +38,33 @@ export interface PaymentCreatedEvent {
   data: { id: string; orderId: string; stripeId: string };
 }
 
+export interface PaymentStartedEvent {
+  subject: Subjects.PaymentStarted;
+  /** `holdUntil` (ISO): the latest moment the charge can still be settled by the request. */
+  data: { id: string; orderId: string; holdUntil: string };
+}
+
+export interface PaymentFailedEvent {
+  subject: Subjects.PaymentFailed;
+  data: { id: string; orderId: string; reason: string };
+}
+
+export interface PaymentRefundedEvent {
+  subject: Subjects.PaymentRefunded;
+  /** `amount` in the smallest currency unit (cents), as Stripe reports it. */
+  data: { id: string; orderId: string; stripeId: string; refundId: string; amount: number };
+}
+
 export type AnyEvent =
   | TicketCreatedEvent
   | TicketUpdatedEvent
   | OrderCreatedEvent
   | OrderCancelledEvent
   | ExpirationCompleteEvent
-  | PaymentCreatedEvent;
+  | PaymentCreatedEvent
+  | PaymentStartedEvent
+  | PaymentFailedEvent
+  | PaymentRefundedEvent;
 
 /** The payload type of a subject. */
 export type EventData<S extends Subjects> = Extract<AnyEvent, { subject: S }>['data'];

@@ -5,6 +5,7 @@ import { sessionMiddleware } from './session';
 import { currentUser } from './current-user';
 import { rejectQueryOperators } from './reject-operators';
 import { errorHandler } from './error-handler';
+import { refuseCrossSite } from './csrf';
 import { NotFoundError } from '../errors';
 
 export interface AppOptions {
@@ -20,6 +21,11 @@ export interface AppOptions {
   isReady?: () => boolean;
   /** JSON bodies above this are refused with 413; our routes take a few short fields. */
   bodyLimit?: string;
+  /**
+   * Origins other than the request's own host whose pages may make state-changing calls
+   * (a web app served from another host). Default: none.
+   */
+  allowedOrigins?: string[];
 }
 
 /** Request id from the gateway (x-request-id) or a new one; echoed back and logged. */
@@ -61,6 +67,7 @@ export function createApp(opts: AppOptions): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
   });
 
+  app.use(refuseCrossSite(opts.allowedOrigins));
   app.use(express.json({ limit: opts.bodyLimit ?? '16kb' }));
   app.use(rejectQueryOperators);
   if (opts.jwtKey) {

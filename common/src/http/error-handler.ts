@@ -5,7 +5,9 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   RequestValidationError,
+  ServiceUnavailableError,
   TooManyRequestsError,
+  isTransientError,
 } from '../errors';
 
 /**
@@ -34,9 +36,17 @@ function fromExpress(err: unknown): CustomError | undefined {
 export function errorHandler(logger: Logger) {
   // express recognises an error handler by its four parameters.
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const known = err instanceof CustomError ? err : fromExpress(err);
+    let known = err instanceof CustomError ? err : fromExpress(err);
+    if (!known && isTransientError(err)) {
+      // A dependency is down: the request was fine, so say when to come back, not "500".
+      logger.warn({ err, reqId: req.id, method: req.method, url: req.originalUrl }, 'dependency unavailable');
+      known = new ServiceUnavailableError('Service temporarily unavailable, try again shortly', 2);
+    }
     if (known) {
-      if (known instanceof TooManyRequestsError) res.setHeader('Retry-After', String(known.retryAfterSeconds));
+      if (res.headersSent) return;
+      if (known instanceof TooManyRequestsError || known instanceof ServiceUnavailableError) {
+        res.setHeader('Retry-After', String(known.retryAfterSeconds));
+      }
       res.status(known.statusCode).json({ errors: known.serializeErrors() });
       return;
     }

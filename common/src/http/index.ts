@@ -5,3 +5,4 @@ export * from './reject-operators';
 export * from './error-handler';
 export * from './create-app';
 export * from './object-id';
+export * from './csrf';

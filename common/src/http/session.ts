@@ -19,13 +19,25 @@ export interface CurrentUser extends UserPayload {
 export const SESSION_COOKIE = 'session';
 export const DEFAULT_SESSION_TTL_SECONDS = 60 * 60 * 24;
 
-/** HS256 JWT with an expiry; the GitTix API had none, so a stolen cookie lived forever. */
+/** Who issues session tokens and for whom: a token minted for anything else is refused. */
+export const SESSION_ISSUER = 'ticketing-auth';
+export const SESSION_AUDIENCE = 'ticketing';
+
+/**
+ * HS256 JWT with an expiry (the GitTix API had none, so a stolen cookie lived forever),
+ * an issuer and an audience.
+ */
 export function signSessionToken(
   user: UserPayload,
   key: string,
   ttlSeconds = DEFAULT_SESSION_TTL_SECONDS,
 ): string {
-  return jwt.sign({ id: user.id, email: user.email }, key, { algorithm: 'HS256', expiresIn: ttlSeconds });
+  return jwt.sign({ id: user.id, email: user.email }, key, {
+    algorithm: 'HS256',
+    expiresIn: ttlSeconds,
+    issuer: SESSION_ISSUER,
+    audience: SESSION_AUDIENCE,
+  });
 }
 
 /**
@@ -35,7 +47,11 @@ export function signSessionToken(
 export function verifySessionToken(token: unknown, key: string): CurrentUser | null {
   if (typeof token !== 'string' || token.length === 0) return null;
   try {
-    const claims = jwt.verify(token, key, { algorithms: ['HS256'] });
+    const claims = jwt.verify(token, key, {
+      algorithms: ['HS256'],
+      issuer: SESSION_ISSUER,
+      audience: SESSION_AUDIENCE,
+    });
     if (typeof claims !== 'object' || claims === null) return null;
     const { id, email, iat, exp } = claims as Record<string, unknown>;
     if (typeof id !== 'string' || typeof email !== 'string') return null;

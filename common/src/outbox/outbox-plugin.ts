@@ -1,8 +1,21 @@
 import { EventEmitter } from 'node:events';
 import { Schema } from 'mongoose';
+import type { Model, Query } from 'mongoose';
+import type { OutboxEntry } from './outbox-entry';
+
+/**
+ * What a write tells the relay: which document may hold new outbox entries and, when the
+ * write returned the document as stored, its whole outbox array at that moment (so the relay
+ * publishes without reading it back). `id` is absent when the write named no single `_id`.
+ */
+export interface OutboxWrite {
+  model: Model<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  id?: unknown;
+  outbox?: OutboxEntry[];
+}
 
 /** Fired after any write that may have stored outbox entries, so the relay sends them now. */
-export const outboxSignal = new EventEmitter();
+export const outboxSignal = new EventEmitter<{ written: [OutboxWrite] }>();
 outboxSignal.setMaxListeners(100);
 
 const entrySchema = new Schema(
@@ -10,14 +23,34 @@ const entrySchema = new Schema(
   { _id: false },
 );
 
+const plainEntries = (outbox: unknown): OutboxEntry[] | undefined =>
+  Array.isArray(outbox)
+    ? outbox.map((e: OutboxEntry) => ({ id: e.id, subject: e.subject, payload: e.payload }))
+    : undefined;
+
+/** The `_id` a filter names by equality, when it names exactly one. */
+function filterId(filter: Record<string, unknown> | undefined): unknown {
+  const id = filter?._id;
+  if (id === undefined || id === null) return undefined;
+  if (typeof id === 'object' && !('_bsontype' in (id as object)) && Object.keys(id as object).some((k) => k.startsWith('$'))) {
+    return undefined;
+  }
+  return id;
+}
+
 /**
  * Adds the transactional outbox to a model: an `outbox` array written in the same
  * single-document operation as the change (insert, or a conditional update with `$push`),
  * so the change and its event are stored together or not at all. MongoDB makes a
  * single-document write atomic without transactions, which our test server lacks.
+ *
+ * The sparse index on `outbox.id` holds only documents with pending entries, so the
+ * relay's recovery sweep is an index scan of the few pending documents on MongoDB, never a
+ * collection scan; the hot path does not query at all (it publishes by `_id`).
  */
 export function outboxPlugin(schema: Schema): void {
   schema.add({ outbox: { type: [entrySchema], default: [], select: true } });
+  schema.index({ 'outbox.id': 1 }, { sparse: true });
   // Pending events are internal: never part of an API response.
   const hide = (_doc: unknown, ret: Record<string, unknown>) => {
     delete ret.outbox;
@@ -34,12 +67,28 @@ export function outboxPlugin(schema: Schema): void {
       },
     });
   }
-  const kick = function (this: unknown) {
-    outboxSignal.emit('written');
+  const emit = (w: OutboxWrite) => {
+    if (outboxSignal.listenerCount('written') > 0) outboxSignal.emit('written', w);
   };
-  schema.post('save', kick);
-  schema.post('insertMany', kick);
-  schema.post('findOneAndUpdate', kick);
-  schema.post('updateOne', kick);
-  schema.post('updateMany', kick);
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  schema.post('save', function (doc: any) {
+    emit({ model: doc.constructor, id: doc._id, outbox: plainEntries(doc.get('outbox')) });
+  });
+  schema.post('insertMany', function (this: any, docs: any[]) {
+    for (const doc of docs ?? []) emit({ model: this, id: doc._id, outbox: plainEntries(doc.outbox) });
+  });
+  schema.post('findOneAndUpdate', function (this: Query<any, any>, res: any) {
+    const o = this.getOptions() as { new?: boolean; returnDocument?: string; projection?: unknown };
+    const after = o.new === true || o.returnDocument === 'after';
+    // A projection may have left the outbox out of the returned document: read it back.
+    const whole = !o.projection && !this.projection();
+    if (res && after && whole && Array.isArray(res.outbox)) emit({ model: this.model, id: res._id, outbox: plainEntries(res.outbox) });
+    else emit({ model: this.model, id: res?._id ?? filterId(this.getFilter()) });
+  });
+  for (const op of ['updateOne', 'updateMany'] as const) {
+    schema.post(op, function (this: Query<any, any>) {
+      emit({ model: this.model, id: op === 'updateOne' ? filterId(this.getFilter()) : undefined });
+    });
+  }
+  /* eslint-enable @typescript-eslint/no-explicit-any */
 }

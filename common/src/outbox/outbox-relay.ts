@@ -2,33 +2,63 @@ import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { EventBus } from '../bus/event-bus';
 import type { OutboxEntry } from './outbox-entry';
-import { outboxSignal } from './outbox-plugin';
+import { OutboxWrite, outboxSignal } from './outbox-plugin';
 
 export interface OutboxRelayOptions {
-  /** Sweep for entries left by a process that died between write and publish. */
+  /**
+   * How often to sweep for entries that no write of this process announced: left by a
+   * process that died between write and publish, or by a publish that failed. Default 10 s.
+   */
   pollIntervalMs?: number;
   /** Documents read per sweep and model. */
   batchSize?: number;
+  /** Documents published at once on the hot path (each document's entries stay in order). */
+  concurrency?: number;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyModel = Model<any>;
+
+interface Pending {
+  model: AnyModel;
+  id: unknown;
+  /** The document's outbox as the write stored it; absent → read it back by `_id`. */
+  outbox?: OutboxEntry[];
+}
+
+const RECENT_LIMIT = 5_000;
+
 /**
- * Publishes stored outbox entries, then removes each one. Runs right after every outbox
- * write (via `outboxSignal`) and on a timer, which picks up what a killed process left.
+ * Publishes stored outbox entries, then removes them from their document.
  *
- * Delivery is at least once: a crash after the publish and before the `$pull`, or two
- * replicas sweeping the same document, send an entry twice. Every envelope carries its
- * event id and every listener is idempotent, so a duplicate changes nothing.
+ * Hot path: every write through an outbox model announces its document (`outboxSignal`),
+ * usually with the outbox array as stored; the relay publishes those entries and removes
+ * them with one `$pullAll` by `_id`. No query scans a collection, so the cost of a write
+ * does not grow with the data stored (it used to: a `find({'outbox.0': {$exists: true}})`
+ * after every write, which FerretDB evaluates over the whole collection).
+ *
+ * Recovery: a sweep at start and every `pollIntervalMs` finds documents that still hold
+ * entries (sparse index on `outbox.id`), so nothing a killed process or a failed publish
+ * left behind is lost.
+ *
+ * Delivery is at least once: a crash after the publish and before the `$pullAll`, two
+ * replicas sweeping the same document, or two writes of one document announcing the same
+ * entry can send it twice (the last is suppressed in-process by entry id). Every envelope
+ * carries its event id and every listener is idempotent, so a duplicate changes nothing.
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
-  private again = false;
+  private queue = new Map<string, Pending>();
+  private sweepWanted = false;
   private stopped = true;
-  private readonly onWritten = () => this.kick();
+  /** Entry ids published recently, so an entry announced by two writes goes out once. */
+  private recent = new Set<string>();
+  private readonly onWritten = (w: OutboxWrite) => this.announce(w);
 
   constructor(
     private readonly bus: EventBus,
-    private readonly models: Model<any>[], // eslint-disable-line @typescript-eslint/no-explicit-any
+    private readonly models: AnyModel[],
     private readonly logger: Logger,
     private readonly opts: OutboxRelayOptions = {},
   ) {}
@@ -37,61 +67,122 @@ export class OutboxRelay {
     if (!this.stopped) return this;
     this.stopped = false;
     outboxSignal.on('written', this.onWritten);
-    this.timer = setInterval(() => this.kick(), this.opts.pollIntervalMs ?? 5_000);
+    this.timer = setInterval(() => this.requestSweep(), this.opts.pollIntervalMs ?? 10_000);
     this.timer.unref();
-    this.kick();
+    this.requestSweep();
     return this;
   }
 
-  /** Asks for a flush soon; kicks while one runs coalesce into one more pass. */
+  /** Asks for a sweep of every model soon (the timer does; so does a failed publish). */
+  requestSweep(): void {
+    this.sweepWanted = true;
+    this.kick();
+  }
+
+  /** Kept for callers that only want "publish whatever is pending". */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
+    if (this.stopped || this.running) return;
     this.running = this.loop().finally(() => {
       this.running = undefined;
+      // Work announced while the last pass was finishing.
+      if (!this.stopped && (this.queue.size > 0 || this.sweepWanted)) this.kick();
     });
   }
 
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.flush();
-      } catch (err) {
-        this.logger.warn({ err }, 'outbox flush failed, will retry');
-        return;
-      }
-    } while (this.again && !this.stopped);
+  private announce(w: OutboxWrite): void {
+    if (this.stopped || !this.models.includes(w.model)) return;
+    if (w.id === undefined) {
+      this.requestSweep();
+      return;
+    }
+    if (w.outbox && w.outbox.length === 0) return;
+    const key = `${w.model.collection.collectionName}:${String(w.id)}`;
+    const known = this.queue.get(key);
+    // The later announcement of one document holds everything the earlier one did.
+    this.queue.set(key, { model: w.model, id: w.id, outbox: known && !w.outbox ? undefined : w.outbox });
+    this.kick();
   }
 
-  /** Publishes every pending entry once; returns how many were sent. */
-  async flush(): Promise<number> {
+  private async loop(): Promise<void> {
+    while (!this.stopped && (this.queue.size > 0 || this.sweepWanted)) {
+      try {
+        if (this.queue.size > 0) {
+          const batch = [...this.queue.values()].slice(0, this.opts.concurrency ?? 16);
+          for (const p of batch) this.queue.delete(`${p.model.collection.collectionName}:${String(p.id)}`);
+          const results = await Promise.allSettled(batch.map((p) => this.publishDocument(p.model, p.id, p.outbox)));
+          const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+          if (failed) throw failed.reason;
+        } else {
+          this.sweepWanted = false;
+          await this.sweep();
+        }
+      } catch (err) {
+        // What failed is still stored: the next sweep (timer) sends it.
+        this.logger.warn({ err: (err as Error)?.message ?? err }, 'outbox publish failed, the sweep will retry');
+        return;
+      }
+    }
+  }
+
+  /** Publishes a document's entries in order, then removes exactly those entries. */
+  private async publishDocument(model: AnyModel, id: unknown, known?: OutboxEntry[]): Promise<number> {
+    let outbox = known;
+    if (!outbox) {
+      const doc = (await model.collection.findOne({ _id: id } as never, { projection: { outbox: 1 } })) as {
+        outbox?: OutboxEntry[];
+      } | null;
+      outbox = doc?.outbox ?? [];
+    }
+    if (outbox.length === 0) return 0;
+    const sent: OutboxEntry[] = [];
+    try {
+      // In order, and stop at the first failure, so a document's events keep their order.
+      for (const entry of outbox) {
+        if (!this.recent.has(entry.id)) {
+          await this.bus.publishRaw(entry.subject, entry.payload);
+          this.remember(entry.id);
+        }
+        sent.push({ id: entry.id, subject: entry.subject, payload: entry.payload });
+      }
+    } finally {
+      // `$pullAll` of whole, exact elements: FerretDB ignores `$pull` conditions.
+      if (sent.length) await model.collection.updateOne({ _id: id } as never, { $pullAll: { outbox: sent } } as never);
+    }
+    return sent.length;
+  }
+
+  private remember(entryId: string) {
+    this.recent.add(entryId);
+    if (this.recent.size > RECENT_LIMIT) {
+      const oldest = this.recent.values().next().value as string;
+      this.recent.delete(oldest);
+    }
+  }
+
+  private async sweep(): Promise<number> {
     let sent = 0;
     const batchSize = this.opts.batchSize ?? 100;
     for (const model of this.models) {
-      // A bounded number of batches per pass: the next kick or sweep continues.
+      // A bounded number of batches per pass: the next sweep continues.
       for (let round = 0; round < 20; round++) {
         const docs = (await model.collection
-          .find({ 'outbox.0': { $exists: true } }, { projection: { outbox: 1 } })
+          .find({ 'outbox.id': { $exists: true } }, { projection: { outbox: 1 } })
           .limit(batchSize)
           .toArray()) as unknown as { _id: unknown; outbox: OutboxEntry[] }[];
-        for (const doc of docs) {
-          // In order, and stop at the first failure, so a document's events keep their order.
-          for (const entry of doc.outbox) {
-            await this.bus.publishRaw(entry.subject, entry.payload);
-            const exact: OutboxEntry = { id: entry.id, subject: entry.subject, payload: entry.payload };
-            await model.collection.updateOne({ _id: doc._id } as never, { $pull: { outbox: exact } } as never);
-            sent++;
-          }
-        }
+        for (const doc of docs) sent += await this.publishDocument(model, doc._id, doc.outbox);
         if (docs.length < batchSize) break;
       }
     }
-    if (sent) this.logger.debug({ sent }, 'outbox entries published');
+    if (sent) this.logger.info({ sent }, 'outbox sweep published pending entries');
     return sent;
+  }
+
+  /** Publishes every pending entry once (a full sweep); returns how many were sent. */
+  async flush(): Promise<number> {
+    let sent = 0;
+    for (const p of [...this.queue.values()]) sent += await this.publishDocument(p.model, p.id, p.outbox);
+    this.queue.clear();
+    return sent + (await this.sweep());
   }
 
   /** Stops the timer and waits for a running pass; pending entries stay for the next start. */

@@ -22,7 +22,7 @@ export interface ServiceDefinition {
   /** Omitted by services without a database (expiration). */
   mongoUri?: string;
   /** Omitted by services that are not on the bus (auth). */
-  nats?: { url: string; clusterId: string; clientId: string };
+  nats?: { url: string; clusterId: string; clientId: string; user?: string; password?: string };
   app: (deps: ServiceDeps) => Express;
   listeners?: (deps: ServiceDeps) => Listener<AnyEvent>[];
   /** Models using `outboxPlugin`, whose pending events the relay sends. */
@@ -50,7 +50,10 @@ export async function connectMongo(uri: string, logger: Logger, timeoutMs = 60_0
   let delay = 250;
   for (;;) {
     try {
-      await mongoose.connect(uri, { serverSelectionTimeoutMS: 5_000 });
+      // Fail fast while the database is away: the request gets a 503 in ~3 s instead of
+      // hanging (mongoose's command buffering would wait 10 s, the driver 30 s).
+      mongoose.set('bufferTimeoutMS', 3_000);
+      await mongoose.connect(uri, { serverSelectionTimeoutMS: 3_000 });
       // Unique indexes are part of correctness (one user per email): wait until they exist.
       await Promise.all(mongoose.modelNames().map((n) => mongoose.model(n).init()));
       logger.info('connected to MongoDB');
@@ -74,11 +77,14 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
   let shuttingDown = false;
 
   if (def.mongoUri) await connectMongo(def.mongoUri, logger);
-  const bus = def.nats ? await NatsBus.connect({ ...def.nats, logger }) : undefined;
+  // The bus connects in the background: an outage of NATS Streaming is logged (and retried)
+  // but takes no API out of service: reads go on, writes wait in the outbox.
+  const bus = def.nats ? NatsBus.start({ ...def.nats, logger }) : undefined;
 
+  // Ready = this service's own HTTP and its own database. Not the bus: readiness gates
+  // traffic, and browsing must go on while NATS Streaming is away.
   const isReady = () =>
     !shuttingDown &&
-    (!bus || bus.connected) &&
     (!def.mongoUri || mongoose.connection.readyState === 1) &&
     (def.isReady ? def.isReady() : true);
   const deps: ServiceDeps = {
@@ -148,6 +154,17 @@ export function main(name: string, start: () => Promise<RunningService>): void {
         process.exit(1);
       },
     );
+  // A rejection nobody handled is a bug to log, not a reason to take the service down
+  // (Node 20 would exit): in-flight requests and handlers keep their own error paths.
+  process.on('unhandledRejection', (reason) => {
+    console.error(JSON.stringify({ level: 50, time: Date.now(), service: name, msg: 'unhandled rejection', err: String((reason as Error)?.stack ?? reason) }));
+  });
+  // An exception that escaped every handler leaves the process in an unknown state: exit
+  // (the orchestrator restarts it; the outbox and durable subscriptions lose nothing).
+  process.on('uncaughtException', (err) => {
+    console.error(JSON.stringify({ level: 60, time: Date.now(), service: name, msg: 'uncaught exception, exiting', err: String(err?.stack ?? err) }));
+    process.exit(1);
+  });
   // Registered before the start: a SIGTERM while still waiting for the database or the
   // bus (a pod deleted during a slow start) is a clean stop, not a kill.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
