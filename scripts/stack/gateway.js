@@ -23,14 +23,27 @@ function sendError(res, status, message) {
   res.end(JSON.stringify({ errors: [{ message }] }));
 }
 
-/** `targets`: service name → port on 127.0.0.1. A missing target answers 503. */
-function createGateway(targets) {
+/**
+ * `targets`: service name → port on 127.0.0.1, read per request. A path no service serves
+ * answers 404 in the error shape, as the ingress does through the web app: always when
+ * the web app is not part of the stack (`clientExpected: false`), and for any /api path
+ * that no API owns. A service that is expected but not (yet) answering → 503.
+ */
+function createGateway(targets, { clientExpected = true } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   return http.createServer((req, res) => {
-    const { pathname } = new URL(req.url, 'http://gateway');
+    let pathname;
+    try {
+      pathname = new URL(req.url, 'http://gateway').pathname;
+    } catch {
+      return sendError(res, 400, 'Malformed request path');
+    }
     const service = routeFor(pathname);
-    const port = service && targets[service];
-    if (!port) return sendError(res, 503, `No upstream for ${pathname}`);
+    if (!service || (service === 'client' && (!clientExpected || pathname === '/api' || pathname.startsWith('/api/')))) {
+      return sendError(res, 404, 'Not Found');
+    }
+    const port = targets[service];
+    if (!port) return sendError(res, 503, `${service} is not answering yet`);
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) return sendError(res, 413, 'Request body is too large');
 

@@ -26,6 +26,7 @@ async function startStack(opts = {}) {
   const logDir = path.join(runDir, 'logs');
   fs.rmSync(runDir, { recursive: true, force: true });
   fs.mkdirSync(logDir, { recursive: true });
+  fs.mkdirSync(path.join(runDir, 'data'), { recursive: true });
   const env = opts.env ?? {};
   const handles = [];
   let gateway;
@@ -70,7 +71,9 @@ async function startStack(opts = {}) {
     const stripe = spawnLogged('stripe-mock', path.join(BIN, 'stripe-mock'), ['-http-port', String(stripePort), '-https-port', String(stripeHttps)]);
     const redisPort = await freePort();
     const redis = spawnLogged('redis', 'redis-server', [
-      '--bind', '127.0.0.1', '--port', String(redisPort), '--save', '', '--appendonly', 'no', '--dir', runDir,
+      // Append-only file: delayed expiration jobs survive a Redis restart (fsync every second).
+      '--bind', '127.0.0.1', '--port', String(redisPort), '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec',
+      '--dir', path.join(runDir, 'data'),
     ]);
     for (const s of WITH_DB) {
       const h = handles.find((x) => x.name === `${s}-db`);
@@ -105,7 +108,7 @@ async function startStack(opts = {}) {
     // 4. The gateway, then the client (whose server side calls the API through it).
     // The table is read per request: the client joins it once it answers.
     const targets = { ...ports };
-    gateway = createGateway(targets);
+    gateway = createGateway(targets, { clientExpected: !opts.apiOnly });
     const gatewayPort = opts.gatewayPort ?? 8080;
     await new Promise((resolve, reject) => {
       gateway.once('error', (err) =>
