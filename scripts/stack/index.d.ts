@@ -20,6 +20,8 @@ export interface ProcessHandle {
 export interface RunningStack {
   url: string;
   ports: Record<string, unknown>;
+  /** Each service's NATS user and password (the server grants each only its own subjects). */
+  natsUsers: Record<string, { user: string; password: string }>;
   logDir: string;
   /** From the call to every /readyz answering. */
   seconds: number;

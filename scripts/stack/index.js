@@ -9,6 +9,7 @@ const { execFileSync } = require('node:child_process');
 const { freePort, startProcess, waitUntil, StackError, httpOk, tcpOpen, tail } = require('./processes');
 const { createGateway } = require('./gateway');
 const { buildIfStale, ROOT } = require('./build');
+const { writeNatsAuthConfig } = require('./nats-auth');
 
 const BIN = path.join(ROOT, 'tools/bin');
 const SERVICES = ['auth', 'tickets', 'orders', 'payments', 'expiration'];
@@ -62,8 +63,10 @@ async function startStack(opts = {}) {
     }
     const natsPort = await freePort();
     const natsMonitor = await freePort();
+    // One NATS user per service, each allowed to publish only its own subjects.
+    const natsAuth = writeNatsAuthConfig(path.join(runDir, 'nats-auth'));
     const nats = spawnLogged('nats-streaming', path.join(BIN, 'nats-streaming-server'), [
-      '-a', '127.0.0.1', '-p', String(natsPort), '-m', String(natsMonitor), '-cid', 'ticketing',
+      '-c', natsAuth.file, '-a', '127.0.0.1', '-p', String(natsPort), '-m', String(natsMonitor), '-cid', 'ticketing',
       '-store', 'file', '-dir', path.join(runDir, 'data', 'nats'),
     ]);
     const stripePort = await freePort();
@@ -98,6 +101,8 @@ async function startStack(opts = {}) {
         NATS_URL: `nats://127.0.0.1:${natsPort}`,
         NATS_CLUSTER_ID: 'ticketing',
         NATS_CLIENT_ID: `${s}-stack-${randomBytes(3).toString('hex')}`,
+        NATS_USER: natsAuth.users[s].user,
+        NATS_PASSWORD: natsAuth.users[s].password,
         REDIS_URL: `redis://127.0.0.1:${redisPort}`,
         STRIPE_SECRET_KEY: env.STRIPE_SECRET_KEY ?? 'sk_test_stack',
         STRIPE_API_BASE: env.STRIPE_API_BASE ?? `http://127.0.0.1:${stripePort}`,
@@ -145,6 +150,8 @@ async function startStack(opts = {}) {
     return {
       url,
       ports: { ...ports, client: clientPort, nats: natsPort, stripe: stripePort, redis: redisPort, db },
+      /** Each service's NATS credentials (tests publish as a service, or as nobody). */
+      natsUsers: natsAuth.users,
       logDir,
       seconds: (Date.now() - started) / 1000,
       stop,
