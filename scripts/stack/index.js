@@ -71,7 +71,7 @@ async function startStack(opts = {}) {
     ]);
     const stripePort = await freePort();
     const stripeHttps = await freePort();
-    const stripe = spawnLogged('stripe-mock', path.join(BIN, 'stripe-mock'), ['-http-port', String(stripePort), '-https-port', String(stripeHttps)]);
+    const stripe = spawnLogged('stripe-mock', path.join(BIN, 'stripe-mock'), ['-http-addr', `127.0.0.1:${stripePort}`, '-https-addr', `127.0.0.1:${stripeHttps}`]);
     const redisPort = await freePort();
     const redis = spawnLogged('redis', 'redis-server', [
       // Append-only file: delayed expiration jobs survive a Redis restart (fsync every second).
