@@ -7,3 +7,4 @@ export * from './config';
 export * from './service';
 export * from './logger';
 export * from './replica';
+export * from './metrics';

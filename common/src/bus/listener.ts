@@ -4,6 +4,7 @@ import type { AnyEvent, EventEnvelope } from '../events/types';
 import { parseEnvelope } from '../events/schemas';
 import type { BusSubscription, Delivery, EventBus } from './event-bus';
 import { isTransientError } from '../errors/transient';
+import { metrics } from '../metrics/metrics';
 
 /**
  * Thrown by a handler when the event is ahead of what it has stored (a version gap): it is
@@ -219,16 +220,25 @@ export abstract class Listener<E extends AnyEvent> {
       reqId: envelope.meta?.requestId,
       attempt,
     });
+    const labels = { subject: this.subject, queue_group: this.queueGroupName };
+    const timer = metrics.handlerDuration.startTimer(labels);
     try {
       await this.onMessage(envelope.data, { eventId: envelope.id, requestId: envelope.meta?.requestId, attempt, logger });
+      timer();
       this.failures.delete(envelope.id);
+      metrics.eventsHandled.inc(labels);
+      const published = Date.parse(envelope.meta?.publishedAt ?? '');
+      if (!Number.isNaN(published)) metrics.eventLag.observe(labels, Math.max(0, Date.now() - published) / 1000);
       logger.debug('event handled');
       return { outcome: 'acked' };
     } catch (err) {
+      timer();
       const error = err instanceof Error ? err.message : String(err);
       const f = this.failuresOf(envelope.id);
       f.lastError = error;
-      if (isTransientError(err)) {
+      const kind = isTransientError(err) ? 'transient' : err instanceof EventOutOfOrderError ? 'out_of_order' : 'content';
+      metrics.eventsFailed.inc({ ...labels, kind });
+      if (kind === 'transient') {
         f.transient++;
         logger.warn({ reason: error, transientFailures: f.transient }, 'dependency unavailable, will retry the event');
         return { outcome: 'retry', error, delayMs: this.backoff(f.transient) };
@@ -266,6 +276,7 @@ export abstract class Listener<E extends AnyEvent> {
       return { outcome: 'retry', error, delayMs: this.maxRetryDelayMs };
     }
     this.logger.error({ subject: this.subject, eventId, attempts, error }, 'event dead-lettered');
+    metrics.eventsDeadLettered.inc({ subject: this.subject, queue_group: this.queueGroupName });
     safeAck(delivery, this.logger);
     return { outcome: 'dead-lettered', error };
   }

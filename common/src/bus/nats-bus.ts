@@ -1,6 +1,7 @@
 import nats, { Message, Stan, Subscription } from 'node-nats-streaming';
 import type { Logger } from 'pino';
 import { BusSubscription, Delivery, EventBus, SubscribeOptions } from './event-bus';
+import { metrics } from '../metrics/metrics';
 
 export interface NatsBusOptions {
   url: string;
@@ -71,6 +72,7 @@ export class NatsBus implements EventBus {
     for (let attempt = 1; ; attempt++) {
       try {
         this.stan = await this.connectOnce();
+        metrics.busConnected.set(1);
         this.opts.logger.info({ url: this.opts.url, clientId: this.opts.clientId }, 'connected to NATS Streaming');
         return;
       } catch (err) {
@@ -120,6 +122,7 @@ export class NatsBus implements EventBus {
   private onLost(stan: Stan, err: unknown) {
     if (this.closing || this.stan !== stan || this.reconnecting) return;
     this.opts.logger.error({ err: (err as Error)?.message }, 'lost NATS Streaming, reconnecting');
+    metrics.busConnected.set(0);
     this.stan = undefined;
     stan.removeAllListeners();
     stan.on('error', () => undefined);
@@ -197,7 +200,11 @@ export class NatsBus implements EventBus {
     const stan = this.stan;
     if (!stan) return Promise.reject(new Error('not connected to NATS Streaming'));
     return new Promise((resolve, reject) => {
-      stan.publish(subject, payload, (err) => (err ? reject(err) : resolve()));
+      stan.publish(subject, payload, (err) => {
+        if (err) return reject(err);
+        metrics.eventsPublished.inc({ subject });
+        resolve();
+      });
     });
   }
 

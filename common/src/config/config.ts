@@ -98,6 +98,8 @@ const strongKey = (v: string) => {
 export const baseEnv = {
   PORT: env.int({ default: 3000 }),
   LOG_LEVEL: env.string({ default: 'info' }),
+  /** Prometheus /metrics on a port of its own (not routed by the ingress); 0 = off. */
+  METRICS_PORT: env.int({ default: 9464 }),
 };
 
 /** Services that read the session cookie. */

@@ -7,6 +7,7 @@ import { rejectQueryOperators } from './reject-operators';
 import { errorHandler } from './error-handler';
 import { refuseCrossSite } from './csrf';
 import { NotFoundError } from '../errors';
+import { metrics } from '../metrics/metrics';
 
 export interface AppOptions {
   logger: Logger;
@@ -37,6 +38,11 @@ function requestContext(logger: Logger) {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // The route pattern, not the URL: ids would make a series per resource.
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const labels = { method: req.method, route, status: String(res.statusCode) };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, ms / 1000);
       logger.info(
         { reqId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
         'request',

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../bus/event-bus';
 import type { OutboxEntry } from './outbox-entry';
 import { OutboxWrite, outboxSignal } from './outbox-plugin';
+import { metrics } from '../metrics/metrics';
 
 export interface OutboxRelayOptions {
   /**
@@ -151,6 +152,25 @@ export class OutboxRelay {
     return sent.length;
   }
 
+  /** What a sweep found still stored: the gauges keep it if the publish then fails. */
+  private recordPending(collection: string, docs: { outbox: OutboxEntry[] }[]) {
+    let count = 0;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const d of docs) {
+      for (const e of d.outbox ?? []) {
+        count++;
+        try {
+          const at = Date.parse(JSON.parse(e.payload)?.meta?.publishedAt ?? '');
+          if (!Number.isNaN(at)) oldest = Math.min(oldest, at);
+        } catch {
+          /* an unreadable payload still counts as pending */
+        }
+      }
+    }
+    metrics.outboxPending.set({ collection }, count);
+    metrics.outboxOldestAge.set({ collection }, Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) / 1000 : 0);
+  }
+
   private remember(entryId: string) {
     this.recent.add(entryId);
     if (this.recent.size > RECENT_LIMIT) {
@@ -163,15 +183,19 @@ export class OutboxRelay {
     let sent = 0;
     const batchSize = this.opts.batchSize ?? 100;
     for (const model of this.models) {
+      const collection = model.collection.collectionName;
       // A bounded number of batches per pass: the next sweep continues.
       for (let round = 0; round < 20; round++) {
         const docs = (await model.collection
           .find({ 'outbox.id': { $exists: true } }, { projection: { outbox: 1 } })
           .limit(batchSize)
           .toArray()) as unknown as { _id: unknown; outbox: OutboxEntry[] }[];
+        if (round === 0) this.recordPending(collection, docs);
         for (const doc of docs) sent += await this.publishDocument(model, doc._id, doc.outbox);
         if (docs.length < batchSize) break;
       }
+      metrics.outboxPending.set({ collection }, 0);
+      metrics.outboxOldestAge.set({ collection }, 0);
     }
     if (sent) this.logger.info({ sent }, 'outbox sweep published pending entries');
     return sent;

@@ -7,6 +7,7 @@ import type { AnyEvent } from '../events/types';
 import type { Listener } from '../bus/listener';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { ConfigError } from '../config/config';
+import { collectProcessMetrics, metrics, metricsText, METRICS_CONTENT_TYPE, registry } from '../metrics/metrics';
 
 export interface ServiceDeps {
   /** The bus connection; using it in a service defined without `nats` throws. */
@@ -35,10 +36,16 @@ export interface ServiceDefinition {
   isReady?: () => boolean;
   /** In-flight work gets this long after SIGTERM before the process exits anyway. */
   shutdownTimeoutMs?: number;
+  /**
+   * Where Prometheus scrapes /metrics: a port of its own, never routed by the ingress.
+   * Undefined or 0 = no metrics server.
+   */
+  metricsPort?: number;
 }
 
 export interface RunningService {
   port: number;
+  metricsPort?: number;
   stop(reason?: string): Promise<void>;
 }
 
@@ -53,7 +60,10 @@ export async function connectMongo(uri: string, logger: Logger, timeoutMs = 60_0
       // Fail fast while the database is away: the request gets a 503 in ~3 s instead of
       // hanging (mongoose's command buffering would wait 10 s, the driver 30 s).
       mongoose.set('bufferTimeoutMS', 3_000);
-      await mongoose.connect(uri, { serverSelectionTimeoutMS: 3_000 });
+      await mongoose.connect(uri, { serverSelectionTimeoutMS: 3_000, monitorCommands: true });
+      // Commands per request are the cost model of this system (FerretDB serialises them):
+      // counted, so a test and the bench can hold the purchase path to a bound.
+      mongoose.connection.getClient().on('commandStarted', (e) => metrics.mongoCommands.inc({ command: e.commandName }));
       // Unique indexes are part of correctness (one user per email): wait until they exist.
       await Promise.all(mongoose.modelNames().map((n) => mongoose.model(n).init()));
       logger.info('connected to MongoDB');
@@ -75,6 +85,8 @@ export async function connectMongo(uri: string, logger: Logger, timeoutMs = 60_0
 export async function runService(def: ServiceDefinition): Promise<RunningService> {
   const { logger } = def;
   let shuttingDown = false;
+  registry.setDefaultLabels({ service: def.name });
+  collectProcessMetrics();
 
   if (def.mongoUri) await connectMongo(def.mongoUri, logger);
   // The bus connects in the background: an outage of NATS Streaming is logged (and retried)
@@ -112,6 +124,28 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
   const port = typeof address === 'object' && address ? address.port : def.port;
   logger.info({ port }, `${def.name} listening`);
 
+  let metricsServer: http.Server | undefined;
+  let metricsPort: number | undefined;
+  if (def.metricsPort) {
+    metricsServer = http.createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      metricsText().then(
+        (text) => res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      metricsServer!.once('error', reject);
+      metricsServer!.listen(def.metricsPort, () => resolve());
+    });
+    const a = metricsServer.address();
+    metricsPort = typeof a === 'object' && a ? a.port : def.metricsPort;
+    logger.info({ metricsPort }, 'metrics at /metrics');
+  }
+
   let stopping: Promise<void> | undefined;
   const stop = (reason = 'stop') => {
     stopping ??= (async () => {
@@ -126,6 +160,7 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await closed;
+      metricsServer?.close();
       await Promise.all(listeners.map((l) => l.close()));
       if (def.onStop) await def.onStop();
       await relay?.stop();
@@ -136,7 +171,7 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
     })();
     return stopping;
   };
-  return { port, stop };
+  return { port, metricsPort, stop };
 }
 
 /**
