@@ -3,7 +3,9 @@ import { isObjectId, outboxPlugin, OutboxEntry, ServiceUnavailableError } from '
 import { TicketUpdatedPublisher } from '../events/publishers/ticket-updated-publisher';
 import { eventMeta } from '../events/publishers/event-meta';
 
-export const MAX_PRICE = 1_000_000;
+/** Prices are dollars to the cent: payments charges Math.round(price * 100) cents. */
+export const MIN_PRICE = 0.5;
+export const MAX_PRICE = 999_999.99;
 export const MAX_TITLE_LENGTH = 200;
 /**
  * How many cancelled orders a ticket remembers. An order:created that arrives after its own
@@ -25,6 +27,7 @@ export interface TicketFields {
   orderId?: string;
   releasedOrderIds: string[];
   createdAt: Date;
+  updatedAt: Date;
   outbox: OutboxEntry[];
 }
 
@@ -40,7 +43,7 @@ export interface TicketState {
 const ticketSchema = new Schema<TicketFields>(
   {
     title: { type: String, required: true, trim: true, maxlength: MAX_TITLE_LENGTH },
-    price: { type: Number, required: true, min: 0, max: MAX_PRICE },
+    price: { type: Number, required: true, min: MIN_PRICE, max: MAX_PRICE },
     userId: { type: String, required: true },
     version: { type: Number, required: true, default: 0 },
     orderId: { type: String },
@@ -48,7 +51,8 @@ const ticketSchema = new Schema<TicketFields>(
   },
   {
     versionKey: false,
-    timestamps: { createdAt: true, updatedAt: false },
+    // updatedAt is what other replicas' list refreshes read (listed-tickets.ts).
+    timestamps: true,
     toJSON: {
       // An allow-list: internal fields (released orders, outbox) never reach a client.
       transform: (_doc, ret) => ({
@@ -62,7 +66,12 @@ const ticketSchema = new Schema<TicketFields>(
     },
   },
 );
-ticketSchema.index({ createdAt: -1, _id: -1 });
+// For MongoDB (FerretDB ignores indexes but for _id): the list's queries. The cursor
+// query `{orderId: null, _id: {$lt: before}}` sorted by `_id: -1` (and the start-up load
+// of listed-tickets.ts) is an index range scan on {orderId, _id}, no in-memory sort; the
+// refresh `{updatedAt: {$gte: since}}` reads only the recent changes.
+ticketSchema.index({ orderId: 1, _id: -1 });
+ticketSchema.index({ updatedAt: 1 });
 ticketSchema.plugin(outboxPlugin);
 
 export const Ticket = mongoose.model<TicketFields>('Ticket', ticketSchema);
@@ -124,7 +133,7 @@ export async function saveNextVersion(
     },
     { new: true },
   );
-  if (saved && released) await trimReleasedOrders(saved._id);
+  if (saved && released && saved.releasedOrderIds.length > RELEASED_ORDERS_KEPT) await trimReleasedOrders(saved._id);
   return saved;
 }
 
@@ -138,13 +147,17 @@ export async function rememberReleasedOrder(ticket: TicketDocument, orderId: str
     { _id: ticket._id, orderId: { $ne: orderId }, releasedOrderIds: { $ne: orderId } },
     { $push: { releasedOrderIds: orderId } },
   );
-  if (modifiedCount === 1) await trimReleasedOrders(ticket._id);
+  // The list as read plus this one: a concurrent push may leave it one over (remembering
+  // more is harmless) until the next push trims it.
+  if (modifiedCount === 1 && ticket.releasedOrderIds.length + 1 > RELEASED_ORDERS_KEPT) await trimReleasedOrders(ticket._id);
   return modifiedCount === 1;
 }
 
 /**
  * Drops the oldest remembered order once there are too many. A separate write because FerretDB
- * silently ignores `$push` with `$slice`; each push is followed by at most one pop.
+ * silently ignores `$push` with `$slice`; each push is followed by at most one pop. Called only
+ * when the list is known to be over the limit: its filter is more than an `_id`, which
+ * FerretDB evaluates over the whole collection.
  */
 async function trimReleasedOrders(id: Types.ObjectId): Promise<void> {
   await Ticket.updateOne(

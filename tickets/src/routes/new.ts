@@ -2,6 +2,7 @@ import { Router } from 'express';
 import mongoose from 'mongoose';
 import { requireAuth, validateRequest } from '@ticketing/common';
 import { Ticket } from '../models/ticket';
+import { listedTickets } from '../models/listed-tickets';
 import { TicketCreatedPublisher } from '../events/publishers/ticket-created-publisher';
 import { eventMeta } from '../events/publishers/event-meta';
 import { ticketBodyRules } from './ticket-body';
@@ -17,5 +18,7 @@ createTicketRouter.post('/api/tickets', requireAuth, ...ticketBodyRules, validat
     eventMeta(req.id),
   );
   const ticket = await Ticket.create({ _id, title, price, userId, version: 0, outbox: [created] });
+  // Before the 201: the seller's next list request on this replica shows the ticket.
+  listedTickets.applyStored(ticket);
   res.status(201).send(ticket);
 });

@@ -8,6 +8,7 @@ import {
   validateRequest,
 } from '@ticketing/common';
 import { retryOnConflict, saveNextVersion } from '../models/ticket';
+import { listedTickets } from '../models/listed-tickets';
 import { ticketBodyRules } from './ticket-body';
 
 export const updateTicketRouter = Router();
@@ -29,6 +30,7 @@ updateTicketRouter.put(
       if (current.orderId) throw new BadRequestError('Cannot edit a reserved ticket');
       return saveNextVersion(current, { title, price }, req.id);
     });
+    listedTickets.applyStored(ticket);
     res.send(ticket);
   },
 );

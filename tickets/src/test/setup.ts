@@ -1,4 +1,7 @@
 import { testJwtKey, useTestDatabase } from '@ticketing/common/testing';
+import { listedTickets } from '../models/listed-tickets';
 
 process.env.JWT_KEY = testJwtKey();
 useTestDatabase();
+// The database is emptied before each test; so is the list read model of this process.
+beforeEach(() => listedTickets.clear());

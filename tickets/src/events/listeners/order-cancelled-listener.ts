@@ -1,5 +1,6 @@
 import { Listener, MessageContext, OrderCancelledEvent, QueueGroups, Subjects } from '@ticketing/common';
 import { rememberReleasedOrder, retryOnConflict, saveNextVersion } from '../../models/ticket';
+import { listedTickets } from '../../models/listed-tickets';
 
 /** The order that held the ticket is over: free the ticket (orderId unset, version+1, ticket:updated). */
 export class OrderCancelledListener extends Listener<OrderCancelledEvent> {
@@ -13,6 +14,7 @@ export class OrderCancelledListener extends Listener<OrderCancelledEvent> {
       if (!ticket) throw new Error(`ticket ${ticketId} of order ${orderId} not found`);
       if (ticket.orderId === orderId) {
         const saved = await saveNextVersion(ticket, { title: ticket.title, price: ticket.price }, requestId);
+        if (saved) listedTickets.applyStored(saved);
         return saved && 'freed';
       }
       // Only the holding order frees a ticket. One that does not hold it is either a

@@ -1,5 +1,6 @@
 import { EventOutOfOrderError, Listener, MessageContext, OrderCreatedEvent, QueueGroups, Subjects } from '@ticketing/common';
 import { retryOnConflict, saveNextVersion } from '../../models/ticket';
+import { listedTickets } from '../../models/listed-tickets';
 
 /** An order now holds the ticket: reserve it (orderId set, version+1, ticket:updated). */
 export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
@@ -21,6 +22,7 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
         throw new EventOutOfOrderError(`ticket ${ticketId} is still reserved by order ${ticket.orderId}`);
       }
       const saved = await saveNextVersion(ticket, { title: ticket.title, price: ticket.price, orderId }, requestId);
+      if (saved) listedTickets.applyStored(saved);
       return saved && 'reserved';
     });
     logger.info({ ticketId, orderId, outcome }, 'order:created handled');

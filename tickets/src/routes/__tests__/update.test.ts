@@ -46,6 +46,25 @@ it('when the fields are bad, then 400 per field, before looking the ticket up', 
   await expectUnchanged(ticket.id);
 });
 
+it.each([
+  [0.49, 'Price must be at least 0.50'],
+  [1_000_000, 'Price must be at most 999999.99'],
+  [35.555, 'Price must have at most 2 decimals'],
+])('when the new price is %p, then 400 price "%s" and the ticket is unchanged', async (price, message) => {
+  const { ticket, cookie } = await ownTicket();
+  const res = await put(ticket.id, { title: 'New', price }, cookie);
+  expect(res.status).toBe(400);
+  expect(res.body).toEqual({ errors: [{ message, field: 'price' }] });
+  await expectUnchanged(ticket.id);
+});
+
+it('when the new price is a bound, then 200 and it is stored', async () => {
+  const { ticket, cookie } = await ownTicket();
+  expect((await put(ticket.id, { title: 'New', price: 999_999.99 }, cookie)).body.price).toBe(999_999.99);
+  expect((await put(ticket.id, { title: 'New', price: '0.50' }, cookie)).body.price).toBe(0.5);
+  expect(await Ticket.findById(ticket.id)).toMatchObject({ price: 0.5, version: 2 });
+});
+
 it('when a field is a query operator object, then 400 and the ticket is unchanged', async () => {
   const { ticket, cookie } = await ownTicket();
   const res = await put(ticket.id, { title: 'New', price: { $gt: 0 } }, cookie);
