@@ -1,7 +1,10 @@
 'use strict';
 // `npm run stack [-- --api-only]`: starts the whole system and prints `ready <url>`;
 // Ctrl-C or SIGTERM stops everything.
+const fs = require('node:fs');
+const path = require('node:path');
 const { startStack } = require('./index');
+const { ROOT } = require('./build');
 
 async function main() {
   const apiOnly = process.argv.includes('--api-only');
@@ -17,6 +20,7 @@ async function main() {
     stopping = true;
     console.log(`stack: ${signal}, stopping`);
     if (stack) await stack.stop();
+    fs.rmSync(path.join(ROOT, '.run', 'stack.json'), { force: true });
     process.exit(0);
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
@@ -37,6 +41,13 @@ async function main() {
   }
   if (stopping) return;
   console.log(`stack: up in ${stack.seconds.toFixed(1)}s; logs in ${stack.logDir}`);
+  // For the operator tools (npm run dead-letters): where the bus is, and the ops user.
+  const stackFile = path.join(ROOT, '.run', 'stack.json');
+  fs.writeFileSync(
+    stackFile,
+    JSON.stringify({ url: stack.url, natsUrl: `nats://127.0.0.1:${stack.ports.nats}`, clusterId: 'ticketing', ops: stack.natsUsers.ops }, null, 2),
+    { mode: 0o600 },
+  );
   console.log(`ready ${stack.url}`);
 
   // A piece that dies later is reported; the rest keeps running.
