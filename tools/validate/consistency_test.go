@@ -187,10 +187,11 @@ func envProblems(c *cluster, svc string, cfg configVars) []string {
 			add("%s: %s is required by its config but not set", svc, name)
 		}
 	}
-	for _, e := range container.Env {
-		if !slices.Contains(cfg.Known, e.Name) && e.Name != "API_INTERNAL_URL" {
-			add("%s: sets %s, which its config does not know", svc, e.Name)
+	for i, e := range container.Env {
+		if slices.Contains(cfg.Known, e.Name) || e.Name == "API_INTERNAL_URL" || credentialPart(container.Env, i, cfg.Known) {
+			continue
 		}
+		add("%s: sets %s, which its config does not know", svc, e.Name)
 	}
 	secrets := map[string][2]string{"JWT_KEY": {"jwt-secret", "JWT_KEY"}, "STRIPE_SECRET_KEY": {"stripe-secret", "STRIPE_SECRET_KEY"}}
 	for name, want := range secrets {
@@ -216,7 +217,7 @@ func envProblems(c *cluster, svc string, cfg configVars) []string {
 		}
 		u, err := url.Parse(e.Value)
 		if err != nil {
-			add("%s: %s=%q is not a URL", svc, name, e.Value)
+			add("%s: %s is not a URL: %v", svc, name, err)
 			continue
 		}
 		host, port := u.Hostname(), u.Port()

@@ -14,6 +14,13 @@
 //   - consistency_test.go: the artifacts agree with each other and with the code: every
 //     service has them all, every variable its config requires is set, the ingress
 //     routes are infra/routes.json, the images have every package the code requires.
+//   - network_test.go: the NetworkPolicies, evaluated for every pair of endpoints, allow
+//     exactly the flows the manifests use (default deny, DNS, one policy per workload).
+//   - secrets_test.go: credentials only from Secrets, and the same Secret key at both
+//     ends of every connection; the NATS config (read by the NATS servers' own parsers)
+//     is infra/nats/permissions.json, one user per service.
+//   - nats_test.go: that config in a real nats-streaming-server, tried as each user with
+//     node-nats-streaming (nats-client-check.js).
 //
 // Each validator is also run on a broken fixture in testdata/, which must be rejected
 // for the expected reason: a validator that accepts everything fails its test.
