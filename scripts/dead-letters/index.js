@@ -8,9 +8,10 @@
 //   npm run dead-letters -- replay ID
 //   npm run dead-letters -- replay --subject S
 //
-// Connection: NATS_URL, NATS_CLUSTER_ID, NATS_USER, NATS_PASSWORD (the `ops` user of
-// infra/nats/permissions.json, the only one allowed to publish every subject), or, when
-// NATS_URL is unset, the running local stack's .run/stack.json.
+// Connection: NATS_URL, NATS_CLUSTER_ID, NATS_USER, NATS_PASSWORD of a user allowed to
+// publish every subject (in infra/nats/permissions.json only the server's own `stan` user
+// is: in a cluster, port-forward to nats and use its credential from the nats-credentials
+// Secret), or, when NATS_URL is unset, the running local stack's .run/stack.json.
 const fs = require('node:fs');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');

@@ -45,7 +45,7 @@ async function main() {
   const stackFile = path.join(ROOT, '.run', 'stack.json');
   fs.writeFileSync(
     stackFile,
-    JSON.stringify({ url: stack.url, natsUrl: `nats://127.0.0.1:${stack.ports.nats}`, clusterId: 'ticketing', ops: stack.natsUsers.ops }, null, 2),
+    JSON.stringify({ url: stack.url, natsUrl: `nats://127.0.0.1:${stack.ports.nats}`, clusterId: 'ticketing', ops: stack.natsUsers.stan }, null, 2),
     { mode: 0o600 },
   );
   console.log(`ready ${stack.url}`);
