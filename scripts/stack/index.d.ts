@@ -22,6 +22,8 @@ export interface RunningStack {
   ports: Record<string, unknown>;
   /** Each service's NATS user and password (the server grants each only its own subjects). */
   natsUsers: Record<string, { user: string; password: string }>;
+  /** Each service's Prometheus /metrics port. */
+  metricsPorts: Record<string, number>;
   logDir: string;
   /** From the call to every /readyz answering. */
   seconds: number;

@@ -90,11 +90,14 @@ async function startStack(opts = {}) {
     log('starting services');
     const jwtKey = process.env.JWT_KEY ?? randomBytes(32).toString('hex');
     const ports = {};
+    const metricsPorts = {};
     for (const s of SERVICES) {
       ports[s] = await freePort();
+      metricsPorts[s] = await freePort();
       spawnLogged(s, process.execPath, [path.join(ROOT, s, 'dist/index.js')], {
         ...env,
         PORT: String(ports[s]),
+        METRICS_PORT: String(metricsPorts[s]),
         JWT_KEY: jwtKey,
         COOKIE_SECURE: 'false',
         ...(db[s] && { MONGO_URI: `mongodb://127.0.0.1:${db[s]}/${s}` }),
@@ -137,7 +140,7 @@ async function startStack(opts = {}) {
     for (const s of SERVICES) {
       const h = handles.find((x) => x.name === s);
       await waitUntil(h, () => httpOk(`http://127.0.0.1:${ports[s]}/readyz`), { timeoutMs: 60_000, what: 'ready' });
-      log(`${s} ready`);
+      log(`${s} ready (metrics: http://127.0.0.1:${metricsPorts[s]}/metrics)`);
     }
     if (clientPort) {
       const h = handles.find((x) => x.name === 'client');
@@ -150,6 +153,8 @@ async function startStack(opts = {}) {
     return {
       url,
       ports: { ...ports, client: clientPort, nats: natsPort, stripe: stripePort, redis: redisPort, db },
+      /** Each service's Prometheus /metrics port. */
+      metricsPorts,
       /** Each service's NATS credentials (tests publish as a service, or as nobody). */
       natsUsers: natsAuth.users,
       logDir,
