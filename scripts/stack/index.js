@@ -104,8 +104,8 @@ async function startStack(opts = {}) {
         NATS_URL: `nats://127.0.0.1:${natsPort}`,
         NATS_CLUSTER_ID: 'ticketing',
         NATS_CLIENT_ID: `${s}-stack-${randomBytes(3).toString('hex')}`,
-        NATS_USER: natsAuth.users[s].user,
-        NATS_PASSWORD: natsAuth.users[s].password,
+        // auth is not on the bus and has no NATS user.
+        ...(natsAuth.users[s] && { NATS_USER: natsAuth.users[s].user, NATS_PASSWORD: natsAuth.users[s].password }),
         REDIS_URL: `redis://127.0.0.1:${redisPort}`,
         STRIPE_SECRET_KEY: env.STRIPE_SECRET_KEY ?? 'sk_test_stack',
         STRIPE_API_BASE: env.STRIPE_API_BASE ?? `http://127.0.0.1:${stripePort}`,
