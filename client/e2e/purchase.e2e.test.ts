@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { BASE_URL, eventually, landingText, openContext, PASSWORD, screenshots, tableRows, uniqueEmail, uniqueTitle, useBrowser } from './support';
+import { BASE_URL, eventually, landingRow, landingText, openContext, PASSWORD, screenshots, tableRows, uniqueEmail, uniqueTitle, useBrowser } from './support';
 
 const shot = screenshots(__filename);
 const browser = useBrowser();
@@ -43,8 +43,7 @@ test('when a seller lists a ticket and a buyer purchases and pays, then the orde
   const buyer = await openContext(browser());
   const page = await buyer.newPage();
   await signUpWithTheForm(page, uniqueEmail('buyer'));
-  await page.goto('/');
-  const row = page.locator('[data-testid="tickets"] tbody tr', { hasText: title });
+  const row = await landingRow(page, title);
   expect((await row.innerText()).replace(/\s+/g, ' ')).toContain(`${title} $20.50`);
   await shot(page, 'landing-with-ticket');
   await row.getByRole('link', { name: 'View' }).click();

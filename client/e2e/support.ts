@@ -137,10 +137,36 @@ export async function tableRows(page: Page, testId: string): Promise<string[]> {
   return (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
 }
 
-/** The landing page's main text, freshly loaded. */
+/** Pages of the landing page the helpers below follow at most (100 tickets a page). */
+const MAX_LANDING_PAGES = 20;
+
+/**
+ * The main text of the whole landing page, freshly loaded: every page of it, following
+ * "Older tickets" (other tests, the paging one among them, may list enough tickets to push
+ * a ticket off the first page).
+ */
 export async function landingText(page: Page): Promise<string> {
+  const texts: string[] = [];
   await page.goto('/');
-  return (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+  for (let n = 1; ; n += 1) {
+    texts.push(await page.locator('main').innerText());
+    const older = page.getByRole('link', { name: 'Older tickets' });
+    if (n >= MAX_LANDING_PAGES || (await older.count()) === 0) break;
+    await page.goto((await older.getAttribute('href'))!);
+  }
+  return texts.join(' ').replace(/\s+/g, ' ');
+}
+
+/** The landing page's row of `title`: on the first page, or on an older one reached by "Older tickets". */
+export async function landingRow(page: Page, title: string) {
+  await page.goto('/');
+  for (let n = 1; ; n += 1) {
+    const row = page.locator('[data-testid="tickets"] tbody tr', { hasText: title });
+    if ((await row.count()) > 0) return row;
+    const older = page.getByRole('link', { name: 'Older tickets' });
+    if (n >= MAX_LANDING_PAGES || (await older.count()) === 0) throw new Error(`"${title}" is on no page of the landing page`);
+    await page.goto((await older.getAttribute('href'))!);
+  }
 }
 
 /** The page's error alert (Next's route announcer also has role=alert, outside main). */

@@ -16,6 +16,8 @@ export function PriceField({ value, onChange, errors }: { value: string; onChang
       onChange={onChange}
       onBlur={() => onChange(normalizePriceInput(value))}
       errors={errors}
+      // The API enforces the range and whole cents; its field error shows under the input.
+      hint="From $0.50 to $999,999.99"
     />
   );
 }

@@ -9,7 +9,9 @@ import type { ApiErrorItem, CurrentUser } from './types';
 
 const TIMEOUT_MS = 10_000;
 
-export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; errors: ApiErrorItem[] };
+export type ApiResult<T> =
+  | { ok: true; status: number; data: T; /** X-Next-Cursor: the `before` of the next (older) page; absent on the last page. */ nextCursor?: string }
+  | { ok: false; status: number; errors: ApiErrorItem[] };
 
 function apiBaseUrl(): string {
   const url = process.env.API_INTERNAL_URL;
@@ -32,7 +34,10 @@ export async function apiGet<T>(path: string): Promise<ApiResult<T>> {
     signal: AbortSignal.timeout(TIMEOUT_MS),
   });
   const body: unknown = await response.json().catch(() => undefined);
-  if (response.ok) return { ok: true, status: response.status, data: body as T };
+  if (response.ok) {
+    const nextCursor = response.headers.get('x-next-cursor') || undefined;
+    return { ok: true, status: response.status, data: body as T, ...(nextCursor ? { nextCursor } : {}) };
+  }
   if (response.status >= 500) throw new Error(`GET ${path} answered ${response.status}`);
   return { ok: false, status: response.status, errors: errorsFromBody(body) ?? [] };
 }

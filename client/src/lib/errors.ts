@@ -5,6 +5,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly errors: ApiErrorItem[],
+    /** From a 429/503 answer's Retry-After header (seconds), when it had one. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(errors.map((e) => e.message).join('; '));
     this.name = 'ApiError';
@@ -41,4 +43,13 @@ export function splitErrors(
     }
   }
   return { byField, general };
+}
+
+/** A Retry-After header in seconds (the HTTP-date form too); undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }

@@ -25,7 +25,18 @@ export interface Order {
   expiresAt: string;
   ticket: { id: string; title: string; price: number; version?: number };
   version: number;
+  /**
+   * The payment as the orders service knows it: `pending` while a charge is under way
+   * (the hold is extended past expiresAt meanwhile), `failed` with the reason after a
+   * charge definitively did not happen (paying again is allowed while the hold lasts),
+   * `paid` once complete, `refunded` once a charge for the cancelled order was refunded.
+   */
+  payment?: { status: PaymentStatus; reason?: string };
+  /** Set on a cancelled order whose charge was refunded; amount in integer cents. */
+  refund?: { id: string; amount: number };
 }
+
+export type PaymentStatus = 'pending' | 'paid' | 'failed' | 'refunded';
 
 /** One entry of the API's error shape `{"errors":[{message, field?}]}`. */
 export interface ApiErrorItem {

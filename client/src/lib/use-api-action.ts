@@ -11,7 +11,7 @@ export function useApiAction(fields: readonly string[] = []) {
   const [errors, setErrors] = useState<ApiErrorItem[]>([]);
   const [pending, setPending] = useState(false);
 
-  async function run<T>(action: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
+  async function run<T>(action: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
     setPending(true);
     setErrors([]);
     try {
@@ -19,7 +19,7 @@ export function useApiAction(fields: readonly string[] = []) {
     } catch (error) {
       setErrors(error instanceof ApiError ? error.errors : [{ message: 'Something went wrong' }]);
       setPending(false);
-      return { ok: false };
+      return { ok: false, error };
     }
   }
 

@@ -6,7 +6,7 @@ export interface SentRequest {
   body: unknown;
 }
 
-type Answer = { status: number; body?: unknown } | Error;
+type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | Error;
 
 export function mockFetch(...answers: Answer[]) {
   const sent: SentRequest[] = [];
@@ -17,7 +17,13 @@ export function mockFetch(...answers: Answer[]) {
     if (!answer) throw new Error(`unexpected request ${url}`);
     if (answer instanceof Error) throw answer;
     const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-    return { ok: answer.status >= 200 && answer.status < 300, status: answer.status, text: async () => text } as unknown as Response;
+    const headers = Object.fromEntries(Object.entries(answer.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    return {
+      ok: answer.status >= 200 && answer.status < 300,
+      status: answer.status,
+      headers: { get: (name: string) => headers[name.toLowerCase()] ?? null },
+      text: async () => text,
+    } as unknown as Response;
   });
   globalThis.fetch = fetchMock as unknown as typeof fetch;
   return { sent, fetchMock };

@@ -1,54 +1,24 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
+import { ErrorAlert } from '@/components/ErrorAlert';
+import { OrderTable } from '@/components/OrderTable';
+import { beforeParam } from '@/components/Pager';
 import { apiGet, requireUser } from '@/lib/api-server';
-import { formatOrderStatus, formatPrice } from '@/lib/format';
 import type { Order } from '@/lib/types';
 
 export const metadata: Metadata = { title: 'My orders' };
 
-const STATUS_BADGE: Record<string, string> = {
-  complete: 'text-bg-success',
-  cancelled: 'text-bg-secondary',
-};
+type Props = { searchParams: Promise<{ before?: string | string[] }> };
 
-export default async function OrdersPage() {
-  await requireUser('/orders');
-  const result = await apiGet<Order[]>('/api/orders');
-  const orders = result.ok ? result.data : [];
+export default async function OrdersPage({ searchParams }: Props) {
+  const before = beforeParam((await searchParams).before);
+  await requireUser(before ? `/orders?before=${encodeURIComponent(before)}` : '/orders');
+  const result = await apiGet<Order[]>(before ? `/api/orders?before=${encodeURIComponent(before)}` : '/api/orders');
 
   return (
     <>
       <h1 className="h3 mb-3">My orders</h1>
-      {orders.length === 0 ? (
-        <p className="text-body-secondary">
-          No orders yet. <Link href="/">Find a ticket</Link>
-        </p>
-      ) : (
-        <table className="table align-middle" data-testid="orders">
-          <thead>
-            <tr>
-              <th scope="col">Ticket</th>
-              <th scope="col">Status</th>
-              <th scope="col" className="text-end">
-                Price
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {orders.map((order) => (
-              <tr key={order.id} data-order-id={order.id}>
-                <td>
-                  <Link href={`/orders/${encodeURIComponent(order.id)}`}>{order.ticket.title}</Link>
-                </td>
-                <td>
-                  <span className={`badge ${STATUS_BADGE[order.status] ?? 'text-bg-warning'}`}>{formatOrderStatus(order.status)}</span>
-                </td>
-                <td className="text-end ticket-price">{formatPrice(order.ticket.price)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {!result.ok && <ErrorAlert messages={result.errors.map((e) => e.message)} />}
+      <OrderTable orders={result.ok ? result.data : []} before={before} nextCursor={result.ok ? result.nextCursor : undefined} />
     </>
   );
 }

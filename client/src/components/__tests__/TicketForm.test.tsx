@@ -75,4 +75,21 @@ describe('TicketForm', () => {
     await waitFor(() => expect(router.push).toHaveBeenCalledWith('/tickets/t1'));
     expect(sent).toEqual([{ url: '/api/tickets/t1', method: 'PUT', body: { title: 'Opera', price: 30 } }]);
   });
+
+  it('when the price is out of the API range, then its field error is under the price, next to the accepted range', async () => {
+    const { sent } = mockFetch({ status: 400, body: { errors: [{ message: 'Price must be between 0.50 and 999999.99', field: 'price' }] } });
+    render(<TicketForm />);
+    fill('Title', 'Concert');
+    fill('Price ($)', '1,000,000');
+    fireEvent.blur(screen.getByLabelText('Price ($)'));
+    expect(valueOf('Price ($)')).toBe('1000000.00');
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'List ticket' }));
+    });
+    expect(sent[0].body).toEqual({ title: 'Concert', price: 1000000 });
+    expect(document.getElementById('field-price-error')?.textContent).toBe('Price must be between 0.50 and 999999.99');
+    expect(screen.getByLabelText('Price ($)').getAttribute('aria-describedby')).toBe('field-price-error field-price-hint');
+    expect(document.getElementById('field-price-hint')?.textContent).toBe('From $0.50 to $999,999.99');
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
 });

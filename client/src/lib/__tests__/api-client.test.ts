@@ -43,4 +43,33 @@ describe('apiRequest', () => {
     expect(error.status).toBe(0);
     expect(error.errors[0].message).toMatch(/Could not reach the server/);
   });
+
+  it('when a state-changing call has nothing to send, then it still sends a JSON `{}` with the JSON content type (the APIs answer 415 otherwise)', async () => {
+    const { sent, fetchMock } = mockFetch({ status: 200, body: {} }, { status: 204 });
+    await apiRequest('POST', '/api/users/signout');
+    await apiRequest('DELETE', '/api/orders/o1');
+    expect(sent).toEqual([
+      { url: '/api/users/signout', method: 'POST', body: {} },
+      { url: '/api/orders/o1', method: 'DELETE', body: {} },
+    ]);
+    for (const [, init] of fetchMock.mock.calls) {
+      expect(init).toMatchObject({ credentials: 'same-origin', headers: { 'content-type': 'application/json' } });
+    }
+  });
+
+  it('when reading, then no body and no content type are sent, to a path on this origin', async () => {
+    const { fetchMock } = mockFetch({ status: 200, body: [] });
+    await apiRequest('GET', '/api/tickets');
+    const [url, init] = fetchMock.mock.calls[0];
+    expect(url).toBe('/api/tickets');
+    expect(init?.body).toBeUndefined();
+    expect(init?.headers).toEqual({ accept: 'application/json' });
+  });
+
+  it('when the API answers 503 with Retry-After, then the error carries the seconds to wait', async () => {
+    mockFetch({ status: 503, body: { errors: [{ message: 'Service unavailable' }] }, headers: { 'Retry-After': '7' } });
+    const error = await failure(apiRequest('POST', '/api/payments', { token: 't', orderId: 'o1' }));
+    expect(error.status).toBe(503);
+    expect(error.retryAfterSeconds).toBe(7);
+  });
 });

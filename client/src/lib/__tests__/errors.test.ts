@@ -1,4 +1,4 @@
-import { errorsFromBody, splitErrors } from '../errors';
+import { errorsFromBody, parseRetryAfter, splitErrors } from '../errors';
 
 describe('errorsFromBody', () => {
   it('when the body has the API error shape, then returns its entries', () => {
@@ -31,5 +31,19 @@ describe('splitErrors', () => {
   it('when an error names no field, or a field the form does not have, then it goes to the alert', () => {
     const { general } = splitErrors(errors, ['title', 'price']);
     expect(general).toEqual(['TicketId must be provided', 'Not authorized']);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('when the header holds seconds or an HTTP date, then returns the seconds to wait', () => {
+    expect(parseRetryAfter('5')).toBe(5);
+    const now = Date.parse('2030-01-01T12:00:00Z');
+    expect(parseRetryAfter('Tue, 01 Jan 2030 12:00:30 GMT', now)).toBe(30);
+  });
+
+  it('when the header is absent or unreadable, then returns undefined', () => {
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('')).toBeUndefined();
+    expect(parseRetryAfter('soon')).toBeUndefined();
   });
 });

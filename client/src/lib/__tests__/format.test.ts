@@ -1,4 +1,4 @@
-import { formatOrderStatus, formatPrice, formatRemaining, normalizePriceInput, parsePriceInput } from '../format';
+import { formatCents, formatOrderStatus, formatPrice, formatRemaining, normalizePriceInput, parsePriceInput } from '../format';
 
 describe('formatPrice', () => {
   it('when given dollars, then shows them with two decimals', () => {
@@ -15,6 +15,8 @@ describe('normalizePriceInput (the price field on blur)', () => {
     [' 7.129 ', '7.13'],
     ['.5', '0.50'],
     ['5.', '5.00'],
+    ['999,999.99', '999999.99'],
+    ['1,000', '1000.00'],
   ])('when the field holds %p, then it shows %p', (typed, shown) => {
     expect(normalizePriceInput(typed)).toBe(shown);
   });
@@ -27,6 +29,11 @@ describe('normalizePriceInput (the price field on blur)', () => {
 describe('parsePriceInput (the price sent to the API)', () => {
   it('when the field holds a number, then sends that number', () => {
     expect(parsePriceInput('20.50')).toBe(20.5);
+  });
+
+  it('when the field holds an amount with thousands separators, then sends the number', () => {
+    expect(parsePriceInput('999,999.99')).toBe(999999.99);
+    expect(parsePriceInput('12,50')).toBe('12,50');
   });
 
   it('when the field holds no number, then sends the text as is, for the API to reject in its words', () => {
@@ -58,5 +65,13 @@ describe('formatOrderStatus', () => {
     expect(formatOrderStatus('complete')).toBe('Complete');
     expect(formatOrderStatus('cancelled')).toBe('Cancelled');
     expect(formatOrderStatus('refunded')).toBe('refunded');
+  });
+});
+
+describe('formatCents', () => {
+  it('when given integer cents (a refund amount), then shows dollars with two decimals', () => {
+    expect(formatCents(2050)).toBe('$20.50');
+    expect(formatCents(50)).toBe('$0.50');
+    expect(formatCents(99999999)).toBe('$999999.99');
   });
 });
