@@ -8,3 +8,4 @@ export * from './service';
 export * from './logger';
 export * from './replica';
 export * from './metrics';
+export * from './tracing';

@@ -5,6 +5,7 @@ import { parseEnvelope } from '../events/schemas';
 import type { BusSubscription, Delivery, EventBus } from './event-bus';
 import { isTransientError } from '../errors/transient';
 import { metrics } from '../metrics/metrics';
+import { contextFrom, SpanKind, withSpan } from '../tracing/tracing';
 
 /**
  * Thrown by a handler when the event is ahead of what it has stored (a version gap): it is
@@ -223,7 +224,17 @@ export abstract class Listener<E extends AnyEvent> {
     const labels = { subject: this.subject, queue_group: this.queueGroupName };
     const timer = metrics.handlerDuration.startTimer(labels);
     try {
-      await this.onMessage(envelope.data, { eventId: envelope.id, requestId: envelope.meta?.requestId, attempt, logger });
+      // The handler runs in the trace of whatever caused the event, so its own events and
+      // calls out (Stripe) continue that trace.
+      await withSpan(
+        `process ${this.subject}`,
+        () => this.onMessage(envelope.data, { eventId: envelope.id, requestId: envelope.meta?.requestId, attempt, logger }),
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextFrom(envelope.meta),
+          attributes: { 'messaging.system': 'nats-streaming', 'messaging.destination.name': this.subject, 'messaging.message.id': envelope.id, 'messaging.consumer.group.name': this.queueGroupName },
+        },
+      );
       timer();
       this.failures.delete(envelope.id);
       metrics.eventsHandled.inc(labels);

@@ -3,6 +3,7 @@ import type { AnyEvent, EventEnvelope } from '../events/types';
 import { assertEventData } from '../events/schemas';
 import type { EventBus } from './event-bus';
 import type { OutboxEntry } from '../outbox/outbox-entry';
+import { traceMeta } from '../tracing/tracing';
 
 export interface PublishMeta {
   requestId?: string;
@@ -25,7 +26,7 @@ export function createEnvelope<E extends AnyEvent>(
     id: eventId ?? randomUUID(),
     subject,
     data: assertEventData(subject, data) as E['data'],
-    meta: { publishedAt: new Date().toISOString(), ...rest },
+    meta: { publishedAt: new Date().toISOString(), ...traceMeta(), ...rest },
   };
 }
 

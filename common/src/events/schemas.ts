@@ -49,7 +49,13 @@ const envelopeSchema = z.object({
   subject: z.enum(Subjects),
   data: z.unknown(),
   meta: z
-    .object({ publishedAt: z.string(), requestId: z.string().optional(), source: z.string().optional() })
+    .object({
+      publishedAt: z.string(),
+      requestId: z.string().optional(),
+      source: z.string().optional(),
+      traceparent: z.string().max(128).optional(),
+      tracestate: z.string().max(512).optional(),
+    })
     .partial({ publishedAt: true })
     .default({ publishedAt: '' }),
 });

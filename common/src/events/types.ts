@@ -75,5 +75,6 @@ export interface EventEnvelope<E extends AnyEvent = AnyEvent> {
   id: string;
   subject: E['subject'];
   data: E['data'];
-  meta: { publishedAt: string; requestId?: string; source?: string };
+  /** `traceparent`/`tracestate`: the W3C trace context of the request or handler that caused it. */
+  meta: { publishedAt: string; requestId?: string; source?: string; traceparent?: string; tracestate?: string };
 }

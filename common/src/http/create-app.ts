@@ -8,6 +8,8 @@ import { errorHandler } from './error-handler';
 import { refuseCrossSite } from './csrf';
 import { NotFoundError } from '../errors';
 import { metrics } from '../metrics/metrics';
+import { context, trace } from '@opentelemetry/api';
+import { contextFrom, SpanKind, tracer } from '../tracing/tracing';
 
 export interface AppOptions {
   logger: Logger;
@@ -36,6 +38,10 @@ function requestContext(logger: Logger) {
     req.id = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', req.id);
     const started = process.hrtime.bigint();
+    // A server span, continuing the caller's trace (traceparent) when there is one; the
+    // rest of the request (routes, outbox writes) runs inside it.
+    const parent = contextFrom({ traceparent: req.header('traceparent'), tracestate: req.header('tracestate') });
+    const span = tracer().startSpan(`${req.method} ${req.path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } }, parent);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // The route pattern, not the URL: ids would make a series per resource.
@@ -43,12 +49,16 @@ function requestContext(logger: Logger) {
       const labels = { method: req.method, route, status: String(res.statusCode) };
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, ms / 1000);
+      span.updateName(`${req.method} ${route}`);
+      span.setAttribute('http.route', route);
+      span.setAttribute('http.response.status_code', res.statusCode);
+      span.end();
       logger.info(
         { reqId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
         'request',
       );
     });
-    next();
+    context.with(trace.setSpan(parent, span), next);
   };
 }
 

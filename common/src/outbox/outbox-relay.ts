@@ -4,6 +4,17 @@ import type { EventBus } from '../bus/event-bus';
 import type { OutboxEntry } from './outbox-entry';
 import { OutboxWrite, outboxSignal } from './outbox-plugin';
 import { metrics } from '../metrics/metrics';
+import { contextFrom, SpanKind, withSpan } from '../tracing/tracing';
+
+/** The trace context an envelope carries (undefined when it carries none or is unreadable). */
+function envelopeTrace(payload: string): { traceparent?: string; tracestate?: string } | undefined {
+  if (!payload.includes('"traceparent"')) return undefined;
+  try {
+    return JSON.parse(payload)?.meta;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface OutboxRelayOptions {
   /**
@@ -140,7 +151,16 @@ export class OutboxRelay {
       // In order, and stop at the first failure, so a document's events keep their order.
       for (const entry of outbox) {
         if (!this.recent.has(entry.id)) {
-          await this.bus.publishRaw(entry.subject, entry.payload);
+          const carried = envelopeTrace(entry.payload);
+          if (carried) {
+            await withSpan(`publish ${entry.subject}`, () => this.bus.publishRaw(entry.subject, entry.payload), {
+              kind: SpanKind.PRODUCER,
+              parent: contextFrom(carried),
+              attributes: { 'messaging.system': 'nats-streaming', 'messaging.destination.name': entry.subject, 'messaging.message.id': entry.id },
+            });
+          } else {
+            await this.bus.publishRaw(entry.subject, entry.payload);
+          }
           this.remember(entry.id);
         }
         sent.push({ id: entry.id, subject: entry.subject, payload: entry.payload });

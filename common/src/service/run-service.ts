@@ -7,6 +7,7 @@ import type { AnyEvent } from '../events/types';
 import type { Listener } from '../bus/listener';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { ConfigError } from '../config/config';
+import { initTracing, shutdownTracing } from '../tracing/tracing';
 import { collectProcessMetrics, metrics, metricsText, METRICS_CONTENT_TYPE, registry } from '../metrics/metrics';
 
 export interface ServiceDeps {
@@ -86,6 +87,8 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
   const { logger } = def;
   let shuttingDown = false;
   registry.setDefaultLabels({ service: def.name });
+  // OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise tracing stays a no-op.
+  if (initTracing({ serviceName: def.name })) logger.info('traces exported over OTLP');
   collectProcessMetrics();
 
   if (def.mongoUri) await connectMongo(def.mongoUri, logger);
@@ -166,6 +169,7 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
       await relay?.stop();
       await bus?.close();
       if (def.mongoUri) await mongoose.disconnect();
+      await shutdownTracing().catch(() => undefined);
       clearTimeout(force);
       logger.info(`${def.name} stopped`);
     })();
