@@ -27,7 +27,7 @@ export const buildApp = ({ orderExpirationSeconds, ...o }: OrdersAppOptions) =>
     // and createApp mounts routers, not handlers.
     routers: [
       Router().use(
-        createOrderRouter({ expirationSeconds: orderExpirationSeconds }),
+        createOrderRouter({ expirationSeconds: orderExpirationSeconds, logger: o.logger }),
         indexOrderRouter,
         showOrderRouter,
         deleteOrderRouter,

@@ -6,10 +6,15 @@ import { TicketCreatedListener } from './events/listeners/ticket-created-listene
 import { TicketUpdatedListener } from './events/listeners/ticket-updated-listener';
 import { ExpirationCompleteListener } from './events/listeners/expiration-complete-listener';
 import { PaymentCreatedListener } from './events/listeners/payment-created-listener';
+import { PaymentStartedListener } from './events/listeners/payment-started-listener';
+import { PaymentFailedListener } from './events/listeners/payment-failed-listener';
+import { PaymentRefundedListener } from './events/listeners/payment-refunded-listener';
+import { HoldSweeper } from './hold-sweeper';
 
 main(SERVICE_NAME, async () => {
   const config = loadServiceConfig();
   const logger = createLogger(SERVICE_NAME, config.LOG_LEVEL);
+  const sweeper = new HoldSweeper(logger, { intervalMs: config.HOLD_SWEEP_INTERVAL_SECONDS * 1000 });
   return runService({
     name: SERVICE_NAME,
     logger,
@@ -29,7 +34,15 @@ main(SERVICE_NAME, async () => {
       new TicketUpdatedListener(bus, logger),
       new ExpirationCompleteListener(bus, logger),
       new PaymentCreatedListener(bus, logger),
+      new PaymentStartedListener(bus, logger),
+      new PaymentFailedListener(bus, logger),
+      new PaymentRefundedListener(bus, logger),
     ],
     outboxModels: [Order],
+    // After the listeners and the relay (its cancels are published), stopped before them.
+    onStart: async () => {
+      sweeper.start();
+    },
+    onStop: () => sweeper.stop(),
   });
 });

@@ -1,8 +1,9 @@
 import { ConfigError, loadConfig, requiredVariables } from '@ticketing/common';
+import { testJwtKey } from '@ticketing/common/testing';
 import { configSpec } from '../config';
 
 const complete = {
-  JWT_KEY: 'a-key-of-at-least-16-chars',
+  JWT_KEY: testJwtKey(),
   MONGO_URI: 'mongodb://127.0.0.1:27017/orders',
   NATS_URL: 'nats://127.0.0.1:4222',
   NATS_CLUSTER_ID: 'ticketing',
@@ -19,6 +20,15 @@ describe('config', () => {
     expect(a.ORDER_EXPIRATION_SECONDS).toBe(900);
     expect(a.NATS_CLIENT_ID).toMatch(/^orders-/);
     expect(a.NATS_CLIENT_ID).not.toBe(b.NATS_CLIENT_ID);
+  });
+
+  it('when HOLD_SWEEP_INTERVAL_SECONDS is not set, then holds are swept every 5 s; when set, it is used', () => {
+    expect(loadConfig(configSpec, complete).HOLD_SWEEP_INTERVAL_SECONDS).toBe(5);
+    expect(loadConfig(configSpec, { ...complete, HOLD_SWEEP_INTERVAL_SECONDS: '2' }).HOLD_SWEEP_INTERVAL_SECONDS).toBe(2);
+  });
+
+  it.each([['0'], ['21'], ['1.5'], ['soon']])('when HOLD_SWEEP_INTERVAL_SECONDS is %s, then the config is refused naming it', (value) => {
+    expect(() => loadConfig(configSpec, { ...complete, HOLD_SWEEP_INTERVAL_SECONDS: value })).toThrow(/HOLD_SWEEP_INTERVAL_SECONDS/);
   });
 
   it.each([['0'], ['-5'], ['ten']])('when ORDER_EXPIRATION_SECONDS is %s, then the config is refused naming it', (value) => {

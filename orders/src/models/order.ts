@@ -10,10 +10,42 @@ export interface OrderTicket {
   version: number;
 }
 
+export type PaymentStatus = 'pending' | 'paid' | 'failed' | 'refunded';
+
+/** What orders knows of the payment for this order, from the payments service's events. */
+export interface OrderPayment {
+  /** The payments service's payment id. */
+  id: string;
+  status: PaymentStatus;
+  /** Why the charge failed (payment:failed). */
+  reason?: string;
+  /**
+   * The holdUntil of the latest attempt seen, kept after it failed: a payment:started of that
+   * attempt or an earlier one, delivered again later, must not extend the hold again.
+   */
+  holdUntil?: Date;
+  /** The payment:failed applied last, so its redelivery is a no-op. */
+  failedEventId?: string;
+}
+
+export interface OrderRefund {
+  /** Stripe's refund id (re_…). */
+  id: string;
+  /** Integer cents, as Stripe refunded it. */
+  amount: number;
+}
+
 export interface OrderAttrs {
   userId: string;
   status: OrderStatus;
   expiresAt: Date;
+  /**
+   * Set while a payment is in flight (payment:started): the hold lasts until the later of
+   * expiresAt and holdUntil. Not counted in `version` — replicas of the order require
+   * contiguous versions, and no event tells them about it — but in `holdVersion`, which
+   * every status change compares too (see changeOrderStatus).
+   */
+  holdUntil?: Date;
   ticket: OrderTicket;
   /**
    * One ticket, one active order, enforced by a unique index: an active order holds the
@@ -23,8 +55,16 @@ export interface OrderAttrs {
   ticketLock: string;
   /** 0 on create, +1 on every status change: the compare-and-set token. */
   version: number;
+  /**
+   * +1 on every write of the payment's steps (holdUntil, payment, refund), which leave
+   * `version` alone: the second compare-and-set token. Absent until the first such write.
+   */
+  holdVersion?: number;
   /** The payment that completed the order, to tell a redelivery from a second charge. */
   paymentId?: string;
+  payment?: OrderPayment;
+  /** The refund of a charge that landed on this order after it was cancelled. */
+  refund?: OrderRefund;
   outbox: OutboxEntry[];
   createdAt: Date;
 }
@@ -36,6 +76,7 @@ const orderSchema = new Schema<OrderAttrs>(
     userId: { type: String, required: true },
     status: { type: String, required: true, enum: Object.values(OrderStatus) },
     expiresAt: { type: Date, required: true },
+    holdUntil: { type: Date },
     ticket: {
       id: { type: String, required: true },
       title: { type: String, required: true },
@@ -44,12 +85,28 @@ const orderSchema = new Schema<OrderAttrs>(
     },
     ticketLock: { type: String, required: true, unique: true },
     version: { type: Number, required: true },
+    holdVersion: { type: Number },
     paymentId: { type: String },
+    payment: {
+      type: new Schema(
+        {
+          id: { type: String, required: true },
+          status: { type: String, required: true, enum: ['pending', 'paid', 'failed', 'refunded'] },
+          reason: { type: String },
+          holdUntil: { type: Date },
+          failedEventId: { type: String },
+        },
+        { _id: false },
+      ),
+    },
+    refund: {
+      type: new Schema({ id: { type: String, required: true }, amount: { type: Number, required: true } }, { _id: false }),
+    },
   },
   {
     versionKey: false,
     timestamps: { createdAt: true, updatedAt: false },
-    // A whitelist: internal fields (ticketLock, paymentId, outbox) never reach a client.
+    // A whitelist: internal fields (ticketLock, holdUntil, paymentId, outbox) never reach a client.
     toJSON: {
       transform: (_doc, ret) => ({
         id: String(ret._id),
@@ -58,16 +115,54 @@ const orderSchema = new Schema<OrderAttrs>(
         expiresAt: ret.expiresAt,
         ticket: { id: ret.ticket.id, title: ret.ticket.title, price: ret.ticket.price, version: ret.ticket.version },
         version: ret.version,
+        ...paymentJson(ret),
+        ...(ret.refund && { refund: { id: ret.refund.id, amount: ret.refund.amount } }),
       }),
     },
   },
 );
-orderSchema.index({ userId: 1, createdAt: -1 });
+
+function paymentJson(ret: Partial<OrderAttrs>): { payment?: { status: PaymentStatus; reason?: string } } {
+  if (ret.payment) {
+    const { status, reason } = ret.payment;
+    return { payment: status === 'failed' && reason ? { status, reason } : { status } };
+  }
+  // Completed before payments reported its steps: the payment id is all there is.
+  return ret.paymentId ? { payment: { status: 'paid' } } : {};
+}
+
+// GET /api/orders: one user's orders, newest first, paged by _id.
+orderSchema.index({ userId: 1, _id: -1 });
+// The hold sweeper: active orders whose expiresAt has passed.
+orderSchema.index({ status: 1, expiresAt: 1 });
 orderSchema.plugin(outboxPlugin);
 
 export const Order = mongoose.model<OrderAttrs>('Order', orderSchema);
 
 export const releasedLock = (orderId: string) => `released:${orderId}`;
+
+/** Statuses an order can be cancelled from: a hold, not yet paid. */
+export const ACTIVE_STATUSES: readonly OrderStatus[] = [OrderStatus.Created, OrderStatus.AwaitingPayment];
+const CANCELLABLE = new Set<OrderStatus>(ACTIVE_STATUSES);
+
+/** When the hold ends: expiresAt, or later while a payment in flight extends it. */
+export function holdEndsAt(order: Pick<OrderAttrs, 'expiresAt' | 'holdUntil'>): Date {
+  return order.holdUntil && order.holdUntil > order.expiresAt ? order.holdUntil : order.expiresAt;
+}
+
+export const holdIsOver = (order: Pick<OrderAttrs, 'expiresAt' | 'holdUntil'>, now = new Date()) =>
+  holdEndsAt(order).getTime() <= now.getTime();
+
+/**
+ * The filter of active orders whose hold is over at `now`. Real MongoDB serves it from the
+ * {status, expiresAt} index (holdUntil is then checked on those few documents); FerretDB
+ * scans the collection.
+ */
+export const overdueHoldsFilter = (now: Date) => ({
+  status: { $in: ACTIVE_STATUSES },
+  expiresAt: { $lte: now },
+  $or: [{ holdUntil: null }, { holdUntil: { $lte: now } }],
+});
 
 export interface StatusChange {
   status: OrderStatus;
@@ -97,7 +192,9 @@ export async function changeOrderStatus(
     if (!change) return order;
     const version = order.version + 1;
     const updated = await Order.findOneAndUpdate(
-      { _id: order._id, version: order.version },
+      // holdVersion is compared too: a payment:started that extends the hold after `plan`
+      // decided the hold was over must make this write miss, not be overwritten by it.
+      { _id: order._id, version: order.version, holdVersion: order.holdVersion ?? null },
       {
         $set: { ...change.set, status: change.status, version },
         ...(change.event && { $push: { outbox: change.event(version) } }),
@@ -109,14 +206,9 @@ export async function changeOrderStatus(
   throw new Error(`order ${id} kept changing under ${MAX_CAS_ATTEMPTS} attempts to update it`);
 }
 
-const CANCELLABLE = new Set<OrderStatus>([OrderStatus.Created, OrderStatus.AwaitingPayment]);
-
-/**
- * Cancels an order unless it is complete or already cancelled, freeing its ticket and
- * storing order:cancelled with the change. A repeat changes and publishes nothing.
- */
-export function cancelOrder(id: string, meta: PublishMeta): Promise<OrderDoc | null> {
-  return changeOrderStatus(id, (order) =>
+const cancelPlan =
+  (meta: PublishMeta) =>
+  (order: OrderDoc): StatusChange | undefined =>
     CANCELLABLE.has(order.status)
       ? {
           status: OrderStatus.Cancelled,
@@ -124,6 +216,109 @@ export function cancelOrder(id: string, meta: PublishMeta): Promise<OrderDoc | n
           event: (version) =>
             new OrderCancelledPublisher().toOutbox({ id: order.id, version, ticket: { id: order.ticket.id } }, meta),
         }
+      : undefined;
+
+/**
+ * Cancels an order unless it is complete or already cancelled, freeing its ticket and
+ * storing order:cancelled with the change. A repeat changes and publishes nothing. The
+ * buyer's cancel: it ignores a payment's hold extension (payments refunds a charge that
+ * lands on a cancelled order).
+ */
+export function cancelOrder(id: string, meta: PublishMeta): Promise<OrderDoc | null> {
+  return changeOrderStatus(id, cancelPlan(meta));
+}
+
+/**
+ * Cancels an active order only when its hold is over (expiresAt, or holdUntil while a
+ * payment extends it), decided on the order as it is at the compare-and-set. `cancelled`
+ * tells whether this call cancelled it; `order` is null for an unknown order.
+ */
+export async function cancelOverdueOrder(
+  id: string,
+  meta: PublishMeta,
+): Promise<{ order: OrderDoc | null; cancelled: boolean }> {
+  let cancelled = false;
+  const plan = cancelPlan(meta);
+  const order = await changeOrderStatus(id, (o) => {
+    const change = holdIsOver(o) ? plan(o) : undefined;
+    cancelled = change !== undefined;
+    return change;
+  });
+  return { order, cancelled: cancelled && order !== null };
+}
+
+export type PaymentStepOutcome = 'applied' | 'ignored' | 'unknown-order';
+
+export interface PaymentStep {
+  $set?: Record<string, unknown>;
+  $unset?: Record<string, 1>;
+}
+
+/**
+ * Records a step of the order's payment (payments' events) without a new `version`: by
+ * compare-and-set on `version` and `holdVersion` (+1), so it cannot interleave with a
+ * status change or another step. `plan` sees the current order and returns the write, or
+ * undefined when the step does not apply (already applied, overtaken, order paid).
+ * The same `{_id, version, …}` equality filter as changeOrderStatus, no range operators.
+ */
+async function changePayment(id: string, plan: (order: OrderDoc) => PaymentStep | undefined): Promise<PaymentStepOutcome> {
+  if (!isObjectId(id)) return 'unknown-order';
+  for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
+    const order = await Order.findById(id);
+    if (!order) return 'unknown-order';
+    const step = plan(order);
+    if (!step) return 'ignored';
+    const res = await Order.updateOne(
+      { _id: order._id, version: order.version, holdVersion: order.holdVersion ?? null },
+      { ...step, $inc: { holdVersion: 1 } },
+    );
+    if (res.matchedCount === 1) return 'applied';
+  }
+  throw new Error(`order ${id} kept changing under ${MAX_CAS_ATTEMPTS} attempts to record a payment step`);
+}
+
+/**
+ * payment:started: keeps an active order's hold until `holdUntil`. It applies to a payment
+ * not seen before, or to a later attempt or a longer hold of the one seen (a later
+ * holdUntil); a redelivered or overtaken payment:started — even after its payment:failed —
+ * changes nothing.
+ */
+export function extendHold(id: string, paymentId: string, holdUntil: Date): Promise<PaymentStepOutcome> {
+  return changePayment(id, (order) => {
+    if (!CANCELLABLE.has(order.status)) return undefined;
+    const seen = order.payment;
+    if (seen?.id === paymentId && !(seen.holdUntil && seen.holdUntil < holdUntil)) return undefined;
+    return { $set: { holdUntil, payment: { id: paymentId, status: 'pending', holdUntil } } };
+  });
+}
+
+/**
+ * payment:failed: the charge did not happen, so the hold is what expiresAt says again;
+ * the failure is kept for the buyer to see. Applies to an order that is not paid, for the
+ * payment it knows (or before it knew of any); its redelivery changes nothing. A failure
+ * that arrives before its payment:started leaves no holdUntil behind, so that
+ * payment:started is then ignored.
+ */
+export function recordPaymentFailure(id: string, paymentId: string, reason: string, eventId: string): Promise<PaymentStepOutcome> {
+  return changePayment(id, (order) => {
+    if (order.status === OrderStatus.Complete) return undefined;
+    const seen = order.payment;
+    if (seen && (seen.id !== paymentId || !['pending', 'failed'].includes(seen.status) || seen.failedEventId === eventId)) return undefined;
+    return {
+      $set: { payment: { id: paymentId, status: 'failed', reason, holdUntil: seen?.holdUntil, failedEventId: eventId } },
+      $unset: { holdUntil: 1 },
+    };
+  });
+}
+
+/**
+ * payment:refunded: kept on the cancelled order it refunds; the status stays cancelled.
+ * A redelivery (the same refund id) changes nothing.
+ */
+export function recordRefund(id: string, paymentId: string, refund: OrderRefund): Promise<PaymentStepOutcome> {
+  return changePayment(id, (order) =>
+    order.status === OrderStatus.Cancelled && order.refund?.id !== refund.id
+      ? { $set: { refund: { id: refund.id, amount: refund.amount }, payment: { id: paymentId, status: 'refunded' } } }
       : undefined,
   );
 }

@@ -10,6 +10,12 @@ export interface TicketAttrs {
   price: number;
   userId: string;
   version: number;
+  /**
+   * Orders' own field, not the tickets service's: the order that last reserved this
+   * ticket, so a reservation refused by the ticket's lock finds the holder by _id (and
+   * ends its hold if that is over). Written after the reserving insert, so it can lag.
+   */
+  heldBy?: string;
 }
 
 const ticketSchema = new Schema<TicketAttrs>(
@@ -19,6 +25,7 @@ const ticketSchema = new Schema<TicketAttrs>(
     price: { type: Number, required: true },
     userId: { type: String, required: true },
     version: { type: Number, required: true },
+    heldBy: { type: String },
   },
   // `version` is the tickets service's counter; mongoose's own __v would be a second one.
   { versionKey: false },

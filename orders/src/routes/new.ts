@@ -5,22 +5,53 @@ import {
   BadRequestError,
   isDuplicateKeyError,
   isObjectId,
+  Logger,
   NotFoundError,
   OrderStatus,
+  PublishMeta,
   requireAuth,
   validateRequest,
 } from '@ticketing/common';
 import { SERVICE_NAME } from '../config';
-import { Order } from '../models/order';
+import { cancelOverdueOrder, holdEndsAt, Order, OrderAttrs, OrderDoc } from '../models/order';
 import { Ticket } from '../models/ticket';
 import { OrderCreatedPublisher } from '../events/publishers/order-created-publisher';
 
 export interface NewOrderOptions {
   /** The hold window: how long the buyer has to pay. */
   expirationSeconds: number;
+  logger: Logger;
 }
 
-export function createOrderRouter({ expirationSeconds }: NewOrderOptions): Router {
+/** The reservation: this one insert, which the unique ticketLock refuses while another order holds the ticket. */
+async function reserve(attrs: Omit<OrderAttrs, 'createdAt'> & { _id: string }): Promise<OrderDoc | undefined> {
+  try {
+    return await Order.create(attrs);
+  } catch (err) {
+    if (isDuplicateKeyError(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The ticket's lock refused us: when the order holding it is past its hold (expiration's
+ * job lost or not yet run), end that hold now. True when the holder is cancelled — by us
+ * or just before — so the reservation is worth one more try.
+ */
+async function releaseOverdueHolder(ticketId: string, meta: PublishMeta, logger: Logger): Promise<boolean> {
+  const ticket = await Ticket.findById(ticketId, { heldBy: 1 }).lean();
+  if (!ticket?.heldBy) return false;
+  const { order, cancelled } = await cancelOverdueOrder(ticket.heldBy, meta);
+  if (cancelled) {
+    logger.info(
+      { reqId: meta.requestId, orderId: order!.id, ticketId, holdEndedAt: holdEndsAt(order!).toISOString() },
+      'hold over: order cancelled when its ticket was ordered again',
+    );
+  }
+  return order?.status === OrderStatus.Cancelled;
+}
+
+export function createOrderRouter({ expirationSeconds, logger }: NewOrderOptions): Router {
   const router = Router();
   router.post(
     '/api/orders',
@@ -37,6 +68,7 @@ export function createOrderRouter({ expirationSeconds }: NewOrderOptions): Route
 
       const id = new mongoose.Types.ObjectId().toHexString();
       const expiresAt = new Date(Date.now() + expirationSeconds * 1000);
+      const meta = { requestId: req.id, source: SERVICE_NAME };
       const event = new OrderCreatedPublisher().toOutbox(
         {
           id,
@@ -46,26 +78,30 @@ export function createOrderRouter({ expirationSeconds }: NewOrderOptions): Route
           expiresAt: expiresAt.toISOString(),
           ticket: { id: ticket.id, price: ticket.price },
         },
-        { requestId: req.id, source: SERVICE_NAME },
+        meta,
       );
-      try {
-        // The reservation is this one insert: the unique ticketLock refuses a second active
-        // order for the ticket, however many buyers race for it.
-        const order = await Order.create({
-          _id: id,
-          userId,
-          status: OrderStatus.Created,
-          expiresAt,
-          ticket: { id: ticket.id, title: ticket.title, price: ticket.price, version: ticket.version },
-          ticketLock: ticket.id,
-          version: 0,
-          outbox: [event],
-        });
-        res.status(201).send(order);
-      } catch (err) {
-        if (isDuplicateKeyError(err)) throw new BadRequestError('Ticket is already reserved');
-        throw err;
-      }
+      const attrs = {
+        _id: id,
+        userId,
+        status: OrderStatus.Created,
+        expiresAt,
+        ticket: { id: ticket.id, title: ticket.title, price: ticket.price, version: ticket.version },
+        ticketLock: ticket.id,
+        version: 0,
+        outbox: [event],
+      };
+      // One retry, and only after the holder was cancelled: however many buyers race for
+      // the ticket, the unique ticketLock still lets exactly one insert through.
+      const order =
+        (await reserve(attrs)) ?? ((await releaseOverdueHolder(ticket.id, meta, logger)) ? await reserve(attrs) : undefined);
+      if (!order) throw new BadRequestError('Ticket is already reserved');
+
+      // Where the next refused buyer finds this hold. Only a shortcut (the sweeper ends
+      // every overdue hold anyway), so failing to write it does not fail the reservation.
+      await Ticket.updateOne({ _id: ticket.id }, { $set: { heldBy: id } }).catch((err) =>
+        logger.warn({ err, reqId: req.id, orderId: id, ticketId: ticket.id }, 'could not record the holder on the ticket'),
+      );
+      res.status(201).send(order);
     },
   );
   return router;

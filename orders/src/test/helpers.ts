@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { Express } from 'express';
-import { captureLogger, flushOutbox, InMemoryBus, newId, signinCookie } from '@ticketing/common/testing';
+import { PaymentCreatedEvent, PaymentFailedEvent, PaymentRefundedEvent, PaymentStartedEvent, Subjects } from '@ticketing/common';
+import { captureLogger, envelopeOf, flushOutbox, InMemoryBus, newId, signinCookie } from '@ticketing/common/testing';
 import { buildApp } from '../app';
 import { Order } from '../models/order';
 import { Ticket, TicketAttrs } from '../models/ticket';
@@ -34,3 +35,29 @@ export async function placeOrder(app: Express, who = buyer()) {
 
 /** What the relay would send now. */
 export const sentEvents = (): Promise<InMemoryBus> => flushOutbox([Order]);
+
+/** Moves an order's expiresAt into the past, as if its hold window had run out. */
+export async function makeOverdue(orderId: string, msAgo = 1_000) {
+  const expiresAt = new Date(Date.now() - msAgo);
+  await Order.updateOne({ _id: orderId }, { $set: { expiresAt } });
+  return expiresAt;
+}
+
+/** The payments service's events, as orders receives them; each call a new event id. */
+export const paymentEvents = {
+  started: (orderId: string, holdUntil: Date, id = newId()) =>
+    envelopeOf<PaymentStartedEvent>(Subjects.PaymentStarted, { id, orderId, holdUntil: holdUntil.toISOString() }, { requestId: 'req-pay-1' }),
+  failed: (orderId: string, id: string, reason = 'Your card was declined.') =>
+    envelopeOf<PaymentFailedEvent>(Subjects.PaymentFailed, { id, orderId, reason }, { requestId: 'req-pay-1' }),
+  created: (orderId: string, id = newId()) =>
+    envelopeOf<PaymentCreatedEvent>(Subjects.PaymentCreated, { id, orderId, stripeId: `ch_${id}` }, { requestId: 'req-pay-1' }),
+  refunded: (orderId: string, id: string, amount = 2000) =>
+    envelopeOf<PaymentRefundedEvent>(
+      Subjects.PaymentRefunded,
+      { id, orderId, stripeId: `ch_${id}`, refundId: `re_${id}`, amount },
+      { requestId: 'req-pay-1' },
+    ),
+};
+
+/** Seconds from now, as a Date. */
+export const inSeconds = (s: number) => new Date(Date.now() + s * 1000);

@@ -1,16 +1,24 @@
-import { ExpirationCompleteEvent, Listener, MessageContext, QueueGroups, Subjects } from '@ticketing/common';
+import { ExpirationCompleteEvent, Listener, MessageContext, OrderStatus, QueueGroups, Subjects } from '@ticketing/common';
 import { SERVICE_NAME } from '../../config';
-import { cancelOrder } from '../../models/order';
+import { cancelOverdueOrder, holdEndsAt } from '../../models/order';
 
 export class ExpirationCompleteListener extends Listener<ExpirationCompleteEvent> {
   readonly subject = Subjects.ExpirationComplete;
   readonly queueGroupName = QueueGroups.Orders;
 
   async onMessage({ orderId }: ExpirationCompleteEvent['data'], ctx: MessageContext): Promise<void> {
-    // A paid or already cancelled order is left as it is; only an unpaid hold is released.
-    const order = await cancelOrder(orderId, { requestId: ctx.requestId, source: SERVICE_NAME });
+    // Only a hold that is over is released; a paid or already cancelled order stays as it is.
+    const { order, cancelled } = await cancelOverdueOrder(orderId, { requestId: ctx.requestId, source: SERVICE_NAME });
     // The order was stored before order:created went out, so this cannot be a race: retry,
     // then dead-letter for someone to look at.
     if (!order) throw new Error(`expiration for unknown order ${orderId}`);
+    if (!cancelled && (order.status === OrderStatus.Created || order.status === OrderStatus.AwaitingPayment)) {
+      // Early (clocks differ) or extended by a payment in flight: acked, and the hold ends by
+      // the sweeper or by the payment's outcome. Retrying here would only spend attempts.
+      ctx.logger.info(
+        { orderId, holdEndsAt: holdEndsAt(order).toISOString(), extended: Boolean(order.holdUntil) },
+        'expiration before the hold is over: left to the sweeper or the payment outcome',
+      );
+    }
   }
 }

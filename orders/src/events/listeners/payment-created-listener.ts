@@ -8,15 +8,18 @@ export class PaymentCreatedListener extends Listener<PaymentCreatedEvent> {
   readonly queueGroupName = QueueGroups.Orders;
 
   async onMessage({ id, orderId, stripeId }: PaymentCreatedEvent['data'], ctx: MessageContext): Promise<void> {
-    // No event: no other service listens for a completed order.
+    // No event: no other service listens for a completed order. Decided by the same
+    // compare-and-set as every cancel, so a cancel and this payment cannot both win.
     const order = await changeOrderStatus(orderId, (o) =>
-      PAYABLE.has(o.status) ? { status: OrderStatus.Complete, set: { paymentId: id } } : undefined,
+      PAYABLE.has(o.status)
+        ? { status: OrderStatus.Complete, set: { paymentId: id, payment: { id, status: 'paid' } } }
+        : undefined,
     );
     if (!order) throw new Error(`payment ${id} for unknown order ${orderId}`);
-    // Money was taken for an order that cannot be fulfilled. Acked, since retrying cannot
-    // help; the error log is what brings a person to refund it.
     if (order.status === OrderStatus.Cancelled) {
-      ctx.logger.error({ orderId, paymentId: id, stripeId }, 'payment for a cancelled order: needs a refund');
+      // Orders cancelled first, so order:cancelled is on its way to payments, which refunds
+      // a charge of a cancelled order (and then tells us with payment:refunded).
+      ctx.logger.warn({ orderId, paymentId: id, stripeId }, 'payment for a cancelled order ignored: payments refunds it');
     } else if (order.paymentId && order.paymentId !== id) {
       ctx.logger.error(
         { orderId, paymentId: id, stripeId, firstPaymentId: order.paymentId },

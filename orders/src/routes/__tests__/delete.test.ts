@@ -1,8 +1,9 @@
 import request from 'supertest';
 import { OrderCancelledEvent, Subjects } from '@ticketing/common';
-import { newId } from '@ticketing/common/testing';
+import { captureLogger, InMemoryBus, newId } from '@ticketing/common/testing';
 import { Order } from '../../models/order';
-import { buyer, placeOrder, sentEvents, testApp } from '../../test/helpers';
+import { PaymentStartedListener } from '../../events/listeners/payment-started-listener';
+import { buyer, inSeconds, paymentEvents, placeOrder, sentEvents, testApp } from '../../test/helpers';
 
 const cancel = (app: ReturnType<typeof testApp>['app'], id: string, cookie?: string[]) => {
   const req = request(app).delete(`/api/orders/${id}`);
@@ -78,5 +79,18 @@ describe('DELETE /api/orders/:id', () => {
     expect(res.body).toEqual({ errors: [{ message: 'Cannot cancel a completed order' }] });
     expect(await Order.findById(orderId)).toMatchObject({ status: 'complete', version: 1, ticketLock: ticket.id });
     expect((await sentEvents()).published).toEqual([]);
+  });
+
+  it('when a payment in flight extended the hold, then the buyer may still cancel: 204, cancelled, one order:cancelled (payments refunds the charge if it lands)', async () => {
+    const { app } = testApp();
+    const { orderId, ticket, who } = await placeOrder(app);
+    await new PaymentStartedListener(new InMemoryBus(), captureLogger().logger).handle(paymentEvents.started(orderId, inSeconds(60)));
+
+    await cancel(app, orderId, who.cookie).expect(204);
+
+    expect(await Order.findById(orderId)).toMatchObject({ status: 'cancelled', version: 1, ticketLock: `released:${orderId}`, payment: { status: 'pending' } });
+    const bus = await sentEvents();
+    expect(bus.events<OrderCancelledEvent>(Subjects.OrderCancelled)).toEqual([{ id: orderId, version: 1, ticket: { id: ticket.id } }]);
+    expect(bus.published).toHaveLength(1);
   });
 });

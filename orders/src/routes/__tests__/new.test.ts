@@ -1,9 +1,11 @@
 import http from 'node:http';
 import request from 'supertest';
-import { OrderCreatedEvent, Subjects } from '@ticketing/common';
-import { newId } from '@ticketing/common/testing';
+import { OrderCancelledEvent, OrderCreatedEvent, Subjects } from '@ticketing/common';
+import { captureLogger, InMemoryBus, newId } from '@ticketing/common/testing';
 import { Order } from '../../models/order';
-import { buyer, createTicket, HOLD_SECONDS, sentEvents, testApp } from '../../test/helpers';
+import { Ticket } from '../../models/ticket';
+import { PaymentStartedListener } from '../../events/listeners/payment-started-listener';
+import { buyer, createTicket, HOLD_SECONDS, inSeconds, makeOverdue, paymentEvents, placeOrder, sentEvents, testApp } from '../../test/helpers';
 
 const post = (app: ReturnType<typeof testApp>['app'], cookie: string[] | undefined, body: unknown) => {
   const req = request(app).post('/api/orders');
@@ -171,5 +173,71 @@ describe('POST /api/orders', () => {
 
     const res = await post(app, buyer().cookie, { ticketId: ticket.id }).expect(400);
     expect(res.body).toEqual({ errors: [{ message: 'Ticket is already reserved' }] });
+  });
+});
+
+describe('POST /api/orders when the ticket is held by an order whose hold is over (expiration lost)', () => {
+  it('when an order is placed, then the ticket replica names it as the holder', async () => {
+    const { orderId, ticket } = await placeOrder(testApp().app);
+    expect(await Ticket.findById(ticket.id)).toMatchObject({ heldBy: orderId });
+  });
+
+  it('when another buyer orders the ticket, then 201, the old order is cancelled (ticket released, order:cancelled) and the new one holds the ticket', async () => {
+    const { app, lines } = testApp();
+    const old = await placeOrder(app);
+    await makeOverdue(old.orderId);
+    const next = buyer();
+
+    const res = await post(app, next.cookie, { ticketId: old.ticket.id }).expect(201);
+
+    expect(res.body).toMatchObject({ userId: next.id, status: 'created', version: 0, ticket: { id: old.ticket.id } });
+    expect(await Order.findById(old.orderId)).toMatchObject({ status: 'cancelled', version: 1, ticketLock: `released:${old.orderId}` });
+    expect(await Order.findById(res.body.id)).toMatchObject({ status: 'created', ticketLock: old.ticket.id });
+    expect(await Ticket.findById(old.ticket.id)).toMatchObject({ heldBy: res.body.id });
+    const bus = await sentEvents();
+    expect(bus.events<OrderCancelledEvent>(Subjects.OrderCancelled)).toEqual([{ id: old.orderId, version: 1, ticket: { id: old.ticket.id } }]);
+    expect(bus.events<OrderCreatedEvent>(Subjects.OrderCreated).map((e) => e.id)).toEqual([res.body.id]);
+    expect(bus.envelopes(Subjects.OrderCancelled)[0].meta).toMatchObject({ requestId: res.headers['x-request-id'], source: 'orders' });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'hold over: order cancelled when its ticket was ordered again', orderId: old.orderId, ticketId: old.ticket.id }),
+    );
+    const shown = await request(app).get(`/api/orders/${old.orderId}`).set('Cookie', old.who.cookie).expect(200);
+    expect(shown.body.status).toBe('cancelled');
+  });
+
+  it('when the old window ran out but a payment in flight extended the hold, then 400 "Ticket is already reserved" and the holder is untouched', async () => {
+    const { app } = testApp();
+    const old = await placeOrder(app);
+    await new PaymentStartedListener(new InMemoryBus(), captureLogger().logger).handle(paymentEvents.started(old.orderId, inSeconds(60)));
+    await makeOverdue(old.orderId);
+
+    const res = await post(app, buyer().cookie, { ticketId: old.ticket.id }).expect(400);
+
+    expect(res.body).toEqual({ errors: [{ message: 'Ticket is already reserved' }] });
+    expect(await Order.findById(old.orderId)).toMatchObject({ status: 'created', version: 0 });
+    expect(await Order.countDocuments()).toBe(1);
+    expect((await sentEvents()).published).toEqual([]);
+  });
+
+  it('when 10 buyers race for a ticket whose holder is overdue, then exactly one 201, the holder is cancelled once and one order:created is stored', async () => {
+    const server = http.createServer(testApp().app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const old = await placeOrder(testApp().app);
+      await makeOverdue(old.orderId);
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => post(server as never, buyer().cookie, { ticketId: old.ticket.id })),
+      );
+      expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
+      for (const r of responses.filter((x) => x.status !== 201)) expect(r.body).toEqual({ errors: [{ message: 'Ticket is already reserved' }] });
+      const winner = responses.find((r) => r.status === 201)!;
+      expect(await Order.findById(old.orderId)).toMatchObject({ status: 'cancelled', version: 1 });
+      expect(await Order.countDocuments()).toBe(2);
+      const bus = await sentEvents();
+      expect(bus.events(Subjects.OrderCancelled)).toHaveLength(1);
+      expect(bus.events<OrderCreatedEvent>(Subjects.OrderCreated).map((e) => e.id)).toEqual([winner.body.id]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { newId } from '@ticketing/common/testing';
-import { buyer, placeOrder, testApp } from '../../test/helpers';
+import { Order } from '../../models/order';
+import { buyer, inSeconds, placeOrder, testApp } from '../../test/helpers';
 
 describe('GET /api/orders/:id', () => {
   it('when not signed in, then 401 (before the id is even looked at)', async () => {
@@ -25,5 +26,22 @@ describe('GET /api/orders/:id', () => {
     const { orderId, order, who } = await placeOrder(app);
     const res = await request(app).get(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(200);
     expect(res.body).toEqual(order);
+  });
+
+  it('when payments reported a failure and a refund, then the order shows payment {status, reason} and refund {id, amount}, and none of the internal payment fields', async () => {
+    const { app } = testApp();
+    const { orderId, who } = await placeOrder(app);
+    await Order.updateOne(
+      { _id: orderId },
+      { $set: { holdUntil: inSeconds(60), payment: { id: newId(), status: 'failed', reason: 'Your card was declined.', holdUntil: inSeconds(60), failedEventId: 'e1' } } },
+    );
+    let res = await request(app).get(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(200);
+    expect(res.body.payment).toEqual({ status: 'failed', reason: 'Your card was declined.' });
+    expect(Object.keys(res.body).sort()).toEqual(['expiresAt', 'id', 'payment', 'status', 'ticket', 'userId', 'version']);
+
+    await Order.updateOne({ _id: orderId }, { $set: { status: 'cancelled', payment: { id: newId(), status: 'refunded' }, refund: { id: 're_1', amount: 2000 } } });
+    res = await request(app).get(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(200);
+    expect(res.body).toMatchObject({ status: 'cancelled', payment: { status: 'refunded' }, refund: { id: 're_1', amount: 2000 } });
+    expect(res.body.payment).toEqual({ status: 'refunded' });
   });
 });

@@ -2,8 +2,9 @@ import request from 'supertest';
 import { ExpirationCompleteEvent, OrderCancelledEvent, Subjects } from '@ticketing/common';
 import { captureLogger, envelopeOf, InMemoryBus, newId } from '@ticketing/common/testing';
 import { Order } from '../../../models/order';
-import { placeOrder, sentEvents, testApp } from '../../../test/helpers';
+import { inSeconds, makeOverdue, paymentEvents, placeOrder, sentEvents, testApp } from '../../../test/helpers';
 import { ExpirationCompleteListener } from '../expiration-complete-listener';
+import { PaymentStartedListener } from '../payment-started-listener';
 
 const listener = () => new ExpirationCompleteListener(new InMemoryBus(), captureLogger().logger);
 const expired = (orderId: string) =>
@@ -12,6 +13,7 @@ const expired = (orderId: string) =>
 describe('ExpirationCompleteListener', () => {
   it('when an unpaid hold expires, delivered twice, then the order is cancelled once, its ticket released and one order:cancelled stored', async () => {
     const { orderId, ticket } = await placeOrder(testApp().app);
+    await makeOverdue(orderId);
     const l = listener();
     const event = expired(orderId);
 
@@ -24,6 +26,39 @@ describe('ExpirationCompleteListener', () => {
     expect(bus.published).toHaveLength(1);
     // The story of the request that placed the hold continues in the event it caused.
     expect(bus.envelopes(Subjects.OrderCancelled)[0].meta).toMatchObject({ requestId: 'req-exp-1', source: 'orders' });
+  });
+
+  it('when expiration:complete arrives before the hold is over, then it is acked, the order stays created and the early arrival is logged', async () => {
+    const { orderId, order } = await placeOrder(testApp().app);
+    const { logger, lines } = captureLogger();
+
+    expect(await new ExpirationCompleteListener(new InMemoryBus(), logger).handle(expired(orderId))).toBe('acked');
+
+    expect(await Order.findById(orderId)).toMatchObject({ status: 'created', version: 0 });
+    expect((await sentEvents()).published).toEqual([]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'expiration before the hold is over: left to the sweeper or the payment outcome',
+        orderId,
+        holdEndsAt: order.expiresAt,
+        extended: false,
+      }),
+    );
+  });
+
+  it('when the hold was extended and holdUntil has passed too, then the order is cancelled once', async () => {
+    const { orderId } = await placeOrder(testApp().app);
+    const bus = new InMemoryBus();
+    const { logger } = captureLogger();
+    await new PaymentStartedListener(bus, logger).handle(paymentEvents.started(orderId, inSeconds(-1)));
+    await makeOverdue(orderId, 5_000);
+    const l = listener();
+
+    expect(await l.handle(expired(orderId))).toBe('acked');
+    expect(await l.handle(expired(orderId))).toBe('acked');
+
+    expect(await Order.findById(orderId)).toMatchObject({ status: 'cancelled', version: 1, payment: { status: 'pending' } });
+    expect((await sentEvents()).events(Subjects.OrderCancelled)).toHaveLength(1);
   });
 
   it('when the order is complete, then nothing changes and nothing is published', async () => {

@@ -1,9 +1,11 @@
+import request from 'supertest';
 import { ExpirationCompleteEvent, PaymentCreatedEvent, Subjects } from '@ticketing/common';
 import { captureLogger, envelopeOf, InMemoryBus, newId } from '@ticketing/common/testing';
 import { cancelOrder, Order } from '../../../models/order';
-import { placeOrder, sentEvents, testApp } from '../../../test/helpers';
+import { inSeconds, makeOverdue, paymentEvents, placeOrder, sentEvents, testApp } from '../../../test/helpers';
 import { ExpirationCompleteListener } from '../expiration-complete-listener';
 import { PaymentCreatedListener } from '../payment-created-listener';
+import { PaymentStartedListener } from '../payment-started-listener';
 
 function setup() {
   const { logger, lines } = captureLogger();
@@ -27,23 +29,50 @@ describe('PaymentCreatedListener', () => {
       status: 'complete',
       version: 1,
       paymentId: event.data.id,
+      payment: { id: event.data.id, status: 'paid' },
       ticketLock: ticket.id,
     });
     expect((await sentEvents()).published).toEqual([]);
     expect(errors()).toEqual([]);
   });
 
-  it('when the order was cancelled before the payment landed, then it stays cancelled, the event is acked and a refund is asked for', async () => {
+  it('when the order was cancelled before the payment landed, delivered twice, then it stays cancelled, the event is acked and a warning says payments refunds it', async () => {
     const { orderId } = await placeOrder(testApp().app);
     await cancelOrder(orderId, {});
-    const { listener, errors } = setup();
+    await sentEvents();
+    const { listener, lines, errors } = setup();
     const event = paid(orderId);
 
     expect(await listener.handle(event)).toBe('acked');
-    expect(await Order.findById(orderId)).toMatchObject({ status: 'cancelled', version: 1 });
-    expect(errors()).toEqual([
-      expect.objectContaining({ msg: 'payment for a cancelled order: needs a refund', orderId, paymentId: event.data.id, stripeId: event.data.stripeId }),
+    expect(await listener.handle(event)).toBe('acked');
+
+    const order = await Order.findById(orderId);
+    expect(order).toMatchObject({ status: 'cancelled', version: 1 });
+    expect(order!.paymentId).toBeUndefined();
+    expect(order!.payment).toBeUndefined();
+    expect((await sentEvents()).published).toEqual([]);
+    // Not an error any more: payments refunds a charge of a cancelled order by itself.
+    expect(errors()).toEqual([]);
+    expect(lines.filter((l) => l.level === 40)).toEqual([
+      expect.objectContaining({ msg: 'payment for a cancelled order ignored: payments refunds it', orderId, paymentId: event.data.id, stripeId: event.data.stripeId }),
+      expect.objectContaining({ msg: 'payment for a cancelled order ignored: payments refunds it' }),
     ]);
+  });
+
+  it('when a payment lands on an order whose window ran out but whose hold a payment extended, then the order is complete and shows paid', async () => {
+    const { app } = testApp();
+    const { orderId, who } = await placeOrder(app);
+    const { listener } = setup();
+    const paymentId = newId();
+    await new PaymentStartedListener(new InMemoryBus(), captureLogger().logger).handle(paymentEvents.started(orderId, inSeconds(60), paymentId));
+    await makeOverdue(orderId);
+
+    expect(await listener.handle(paid(orderId, paymentId))).toBe('acked');
+
+    expect(await Order.findById(orderId)).toMatchObject({ status: 'complete', version: 1, paymentId, payment: { id: paymentId, status: 'paid' } });
+    const shown = await request(app).get(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(200);
+    expect(shown.body).toMatchObject({ status: 'complete', payment: { status: 'paid' } });
+    expect((await sentEvents()).published).toEqual([]);
   });
 
   it('when a second, different payment arrives for a paid order, then the order keeps the first and a refund is asked for', async () => {
@@ -66,6 +95,7 @@ describe('PaymentCreatedListener', () => {
 
   it('when the payment and the expiration race, then exactly one of them changes the order', async () => {
     const { orderId } = await placeOrder(testApp().app);
+    await makeOverdue(orderId);
     const { listener, logger } = setup();
     const expiration = new ExpirationCompleteListener(new InMemoryBus(), logger);
 

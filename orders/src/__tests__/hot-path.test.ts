@@ -1,0 +1,100 @@
+import mongoose, { Types } from 'mongoose';
+import request from 'supertest';
+import { ExpirationCompleteEvent, Subjects, TicketCreatedEvent, TicketUpdatedEvent } from '@ticketing/common';
+import { captureLogger, envelopeOf, InMemoryBus, newId } from '@ticketing/common/testing';
+import { cancelOrder } from '../models/order';
+import { ExpirationCompleteListener } from '../events/listeners/expiration-complete-listener';
+import { PaymentCreatedListener } from '../events/listeners/payment-created-listener';
+import { PaymentFailedListener } from '../events/listeners/payment-failed-listener';
+import { PaymentRefundedListener } from '../events/listeners/payment-refunded-listener';
+import { PaymentStartedListener } from '../events/listeners/payment-started-listener';
+import { TicketCreatedListener } from '../events/listeners/ticket-created-listener';
+import { TicketUpdatedListener } from '../events/listeners/ticket-updated-listener';
+import { buyer, createTicket, inSeconds, makeOverdue, paymentEvents, placeOrder, testApp } from '../test/helpers';
+
+interface Op {
+  collection: string;
+  method: string;
+  filter?: Record<string, unknown>;
+}
+
+const WRITES_WITHOUT_FILTER = new Set(['insertOne', 'insertMany']);
+
+/** Every database call `action` makes, as mongoose issues them. */
+async function opsOf(action: () => Promise<unknown>): Promise<Op[]> {
+  const ops: Op[] = [];
+  mongoose.set('debug', (collection: string, method: string, ...args: unknown[]) => {
+    ops.push({ collection, method, filter: WRITES_WITHOUT_FILTER.has(method) ? undefined : (args[0] as Record<string, unknown>) });
+  });
+  try {
+    await action();
+  } finally {
+    mongoose.set('debug', false);
+  }
+  return ops;
+}
+
+const isOperatorObject = (v: unknown) =>
+  typeof v === 'object' && v !== null && !(v instanceof Date) && !(v instanceof Types.ObjectId) && Object.keys(v).some((k) => k.startsWith('$'));
+
+/**
+ * Every query names its document by an `_id` equality (real MongoDB: the _id index), and
+ * the rest of the filter are equalities (the compare-and-set tokens), never operators.
+ * FerretDB 1.24 is stricter still: measured, only a filter of `_id` alone avoids reading
+ * the collection, so the `{_id, version}` compare-and-set costs a scan there (see README).
+ */
+const isIdLookup = (op: Op) => {
+  if (!op.filter) return WRITES_WITHOUT_FILTER.has(op.method);
+  const id = op.filter._id;
+  const idEquality = typeof id === 'string' || id instanceof Types.ObjectId;
+  return idEquality && Object.entries(op.filter).every(([k, v]) => !k.startsWith('$') && !isOperatorObject(v));
+};
+
+const expectIdLookupsOnly = (ops: Op[]) => {
+  expect(ops.length).toBeGreaterThan(0);
+  expect(ops.filter((op) => !isIdLookup(op))).toEqual([]);
+};
+
+const l = <T>(Ctor: new (bus: InMemoryBus, logger: ReturnType<typeof captureLogger>['logger']) => T) =>
+  new Ctor(new InMemoryBus(), captureLogger().logger);
+
+describe('hot path: _id lookups only', () => {
+  it('when an order is placed, shown and cancelled, then every query is an _id lookup or an insert', async () => {
+    const { app } = testApp();
+    const { orderId, ticket, who } = await placeOrder(app);
+
+    const fresh = await createTicket();
+    expectIdLookupsOnly(await opsOf(() => request(app).post('/api/orders').set('Cookie', buyer().cookie).send({ ticketId: fresh.id }).expect(201)));
+    // Refused by the lock, with the holder looked up (by _id) and found still held.
+    expectIdLookupsOnly(await opsOf(() => request(app).post('/api/orders').set('Cookie', buyer().cookie).send({ ticketId: ticket.id }).expect(400)));
+    expectIdLookupsOnly(await opsOf(() => request(app).get(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(200)));
+    await makeOverdue(orderId);
+    // Refused by the lock, the overdue holder cancelled and the reservation retried.
+    expectIdLookupsOnly(await opsOf(() => request(app).post('/api/orders').set('Cookie', buyer().cookie).send({ ticketId: ticket.id }).expect(201)));
+    expectIdLookupsOnly(await opsOf(() => request(app).delete(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(204)));
+  });
+
+  it('when every listener handles its event, then every query is an _id lookup or an insert', async () => {
+    const { app } = testApp();
+    const ticketId = newId();
+    const ticket = { id: ticketId, version: 0, title: 'T', price: 10, userId: newId() };
+    expectIdLookupsOnly(await opsOf(() => l(TicketCreatedListener).handle(envelopeOf<TicketCreatedEvent>(Subjects.TicketCreated, ticket))));
+    expectIdLookupsOnly(
+      await opsOf(() => l(TicketUpdatedListener).handle(envelopeOf<TicketUpdatedEvent>(Subjects.TicketUpdated, { ...ticket, version: 1 }))),
+    );
+
+    const { orderId } = await placeOrder(app);
+    const paymentId = newId();
+    expectIdLookupsOnly(await opsOf(() => l(PaymentStartedListener).handle(paymentEvents.started(orderId, inSeconds(60), paymentId))));
+    expectIdLookupsOnly(
+      await opsOf(() => l(ExpirationCompleteListener).handle(envelopeOf<ExpirationCompleteEvent>(Subjects.ExpirationComplete, { orderId }))),
+    );
+    await makeOverdue(orderId);
+    expectIdLookupsOnly(await opsOf(() => l(PaymentFailedListener).handle(paymentEvents.failed(orderId, paymentId))));
+    expectIdLookupsOnly(await opsOf(() => l(PaymentRefundedListener).handle(paymentEvents.refunded(orderId, paymentId))));
+
+    const paid = await placeOrder(app);
+    expectIdLookupsOnly(await opsOf(() => l(PaymentCreatedListener).handle(paymentEvents.created(paid.orderId))));
+    await cancelOrder(paid.orderId, {});
+  });
+});
