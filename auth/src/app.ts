@@ -4,8 +4,10 @@ import { currentUserRouter } from './routes/current-user';
 import { signinRouter } from './routes/signin';
 import { signoutRouter } from './routes/signout';
 import { signupRouter } from './routes/signup';
+import { HashGate } from './services/hash-gate';
 import { PasswordHasher, ScryptParams } from './services/password';
 import { SigninLimiter, SigninLimits } from './services/signin-limiter';
+import { SignupLimiter, SignupLimits } from './services/signup-limiter';
 
 export interface AuthAppOptions {
   logger: Logger;
@@ -14,6 +16,9 @@ export interface AuthAppOptions {
   isReady?: () => boolean;
   sessionTtlSeconds?: number;
   signinLimits?: SigninLimits;
+  signupLimits?: SignupLimits;
+  /** The process's one cap on concurrent hashes, shared by every route that hashes. */
+  hashGate?: HashGate;
   /** Tests lower the scrypt cost; the service always runs with the default. */
   scryptParams?: ScryptParams;
 }
@@ -21,7 +26,9 @@ export interface AuthAppOptions {
 export function buildApp(o: AuthAppOptions) {
   const session = { jwtKey: o.jwtKey, ttlSeconds: o.sessionTtlSeconds ?? authDefaults.sessionTtlSeconds };
   const hasher = new PasswordHasher(o.scryptParams);
-  const limiter = new SigninLimiter(o.signinLimits ?? authDefaults.signin);
+  const hashGate = o.hashGate ?? new HashGate(authDefaults.hash);
+  const signinLimiter = new SigninLimiter(o.signinLimits ?? authDefaults.signin);
+  const signupLimiter = new SignupLimiter(o.signupLimits ?? authDefaults.signup);
   return createApp({
     logger: o.logger,
     jwtKey: o.jwtKey,
@@ -29,8 +36,8 @@ export function buildApp(o: AuthAppOptions) {
     sessionTtlSeconds: session.ttlSeconds,
     isReady: o.isReady,
     routers: [
-      signupRouter({ hasher, session }),
-      signinRouter({ hasher, session, limiter, logger: o.logger }),
+      signupRouter({ hasher, hashGate, session, limiter: signupLimiter, logger: o.logger }),
+      signinRouter({ hasher, hashGate, session, limiter: signinLimiter, logger: o.logger }),
       signoutRouter,
       currentUserRouter,
     ],

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { baseEnv, env, loadConfig, mongoEnv, sessionEnv } from '@ticketing/common';
 
 const atLeastOne = (v: number) => (v < 1 ? 'must be at least 1' : undefined);
@@ -6,10 +7,23 @@ const atLeastOne = (v: number) => (v < 1 ? 'must be at least 1' : undefined);
 export const authDefaults = {
   sessionTtlSeconds: 60 * 60 * 24,
   signin: {
+    /** Per (email, client IP): a stranger's guesses never lock the owner out. */
     maxFailures: 5,
     // One client IP may front many users (an office NAT), so it gets a larger budget.
     maxFailuresPerIp: 100,
     windowSeconds: 15 * 60,
+  },
+  signup: {
+    maxPerIp: 20,
+    windowSeconds: 60 * 60,
+  },
+  /**
+   * One scrypt keeps one core busy, so more hashes at once than cores only makes each
+   * slower. One waiting per slot keeps the cores busy between requests (README.md).
+   */
+  hash: {
+    concurrency: os.availableParallelism(),
+    queue: os.availableParallelism(),
   },
 };
 
@@ -21,6 +35,11 @@ export const configSpec = {
   SIGNIN_MAX_FAILURES: env.int({ default: authDefaults.signin.maxFailures, check: atLeastOne }),
   SIGNIN_MAX_FAILURES_PER_IP: env.int({ default: authDefaults.signin.maxFailuresPerIp, check: atLeastOne }),
   SIGNIN_WINDOW_SECONDS: env.int({ default: authDefaults.signin.windowSeconds, check: atLeastOne }),
+  SIGNUP_MAX_PER_IP: env.int({ default: authDefaults.signup.maxPerIp, check: atLeastOne }),
+  SIGNUP_WINDOW_SECONDS: env.int({ default: authDefaults.signup.windowSeconds, check: atLeastOne }),
+  HASH_CONCURRENCY: env.int({ default: authDefaults.hash.concurrency, check: atLeastOne }),
+  /** 0 is allowed: no waiting at all, everything beyond the slots is refused. */
+  HASH_QUEUE: env.int({ default: authDefaults.hash.queue }),
 };
 
 export const loadServiceConfig = () => loadConfig(configSpec);

@@ -1,22 +1,33 @@
 import { createLogger, main, runService } from '@ticketing/common';
 import { buildApp } from './app';
 import { loadServiceConfig } from './config';
+import { backfillUserEmails } from './models/user';
+import { HashGate } from './services/hash-gate';
 import { SigninLimiter } from './services/signin-limiter';
+import { SignupLimiter } from './services/signup-limiter';
 
 main('auth', async () => {
   const config = loadServiceConfig();
   const logger = createLogger('auth', config.LOG_LEVEL);
+  // scrypt runs on libuv's thread pool (4 threads unless told): with more slots than threads
+  // the cap would hide a queue, and DNS lookups would wait behind hashes. The pool starts at
+  // its first use, which is after this line (connecting to MongoDB resolves its host).
+  process.env.UV_THREADPOOL_SIZE ??= String(config.HASH_CONCURRENCY + 4);
   const signinLimits = {
     maxFailures: config.SIGNIN_MAX_FAILURES,
     maxFailuresPerIp: config.SIGNIN_MAX_FAILURES_PER_IP,
     windowSeconds: config.SIGNIN_WINDOW_SECONDS,
   };
-  // FerretDB has no TTL indexes: without this, every email or IP that ever failed a
-  // sign-in would keep a counter document forever.
-  const limiter = new SigninLimiter(signinLimits);
-  let sweeper: NodeJS.Timeout | undefined;
-  const sweep = () =>
-    limiter.deleteExpired().catch((err: Error) => logger.warn({ err: err.message }, 'sweeping sign-in counters failed'));
+  const signupLimits = { maxPerIp: config.SIGNUP_MAX_PER_IP, windowSeconds: config.SIGNUP_WINDOW_SECONDS };
+  // One gate for the whole process: the cap is on this machine's cores, whatever the route.
+  const hashGate = new HashGate({ concurrency: config.HASH_CONCURRENCY, queue: config.HASH_QUEUE });
+  // FerretDB has no TTL indexes: without these sweeps, every IP or (email, IP) that ever
+  // tried would keep a counter document forever.
+  const limiters = [
+    { name: 'sign-in', limiter: new SigninLimiter(signinLimits), everySeconds: config.SIGNIN_WINDOW_SECONDS },
+    { name: 'sign-up', limiter: new SignupLimiter(signupLimits), everySeconds: config.SIGNUP_WINDOW_SECONDS },
+  ];
+  let sweepers: NodeJS.Timeout[] = [];
 
   return runService({
     name: 'auth',
@@ -31,12 +42,26 @@ main('auth', async () => {
         isReady,
         sessionTtlSeconds: config.SESSION_TTL_SECONDS,
         signinLimits,
+        signupLimits,
+        hashGate,
       }),
     onStart: async () => {
-      sweeper = setInterval(sweep, config.SIGNIN_WINDOW_SECONDS * 1000).unref();
+      // Before the first request: sign-in finds users only through their email entries.
+      const added = await backfillUserEmails();
+      if (added > 0) logger.info({ added }, 'email entries added for existing users');
+      logger.info({ hash: hashGate.limits }, 'password hashing capacity');
+      sweepers = limiters.map(({ name, limiter, everySeconds }) =>
+        setInterval(
+          () =>
+            limiter
+              .deleteExpired()
+              .catch((err: Error) => logger.warn({ err: err.message }, `sweeping ${name} counters failed`)),
+          everySeconds * 1000,
+        ).unref(),
+      );
     },
     onStop: async () => {
-      clearInterval(sweeper);
+      sweepers.forEach(clearInterval);
     },
   });
 });

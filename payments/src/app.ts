@@ -1,14 +1,15 @@
 import { createApp, Logger } from '@ticketing/common';
 import { createChargeRouter } from './routes/new';
-import type { StripeClient } from './stripe';
+import type { PaymentProcessor } from './payment-processor';
 
 export interface AppDeps {
   logger: Logger;
   jwtKey: string;
   cookieSecure: boolean;
-  stripe: StripeClient;
+  /** Shared with the order:cancelled listener and the reconciler: it knows what is in flight. */
+  processor: PaymentProcessor;
   isReady?: () => boolean;
 }
 
-export const buildApp = ({ stripe, ...opts }: AppDeps) =>
-  createApp({ ...opts, routers: [createChargeRouter({ stripe, logger: opts.logger })] });
+export const buildApp = ({ processor, ...opts }: AppDeps) =>
+  createApp({ ...opts, routers: [createChargeRouter({ processor })] });

@@ -1,8 +1,10 @@
 import { createLogger, main, natsOptions, runService } from '@ticketing/common';
 import { loadServiceConfig } from './config';
 import { buildApp } from './app';
-import { createStripeClient } from './stripe';
+import { createStripeClient, STRIPE_CALL_DEADLINE_MS } from './stripe';
 import { Payment } from './models/payment';
+import { PaymentProcessor } from './payment-processor';
+import { Reconciler } from './reconciler';
 import { OrderCreatedListener } from './events/listeners/order-created-listener';
 import { OrderCancelledListener } from './events/listeners/order-cancelled-listener';
 
@@ -10,6 +12,10 @@ main('payments', async () => {
   const config = loadServiceConfig();
   const logger = createLogger('payments', config.LOG_LEVEL);
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_BASE || undefined);
+  // One processor for the route, the listener and the reconciler: it knows which charges
+  // this process has in flight.
+  const processor = new PaymentProcessor(stripe, logger);
+  const reconciler = new Reconciler(processor, logger);
   return runService({
     name: 'payments',
     logger,
@@ -17,8 +23,16 @@ main('payments', async () => {
     mongoUri: config.MONGO_URI,
     nats: natsOptions(config),
     app: ({ isReady }) =>
-      buildApp({ logger, jwtKey: config.JWT_KEY, cookieSecure: config.COOKIE_SECURE, stripe, isReady }),
-    listeners: ({ bus }) => [new OrderCreatedListener(bus, logger), new OrderCancelledListener(bus, logger)],
+      buildApp({ logger, jwtKey: config.JWT_KEY, cookieSecure: config.COOKIE_SECURE, processor, isReady }),
+    listeners: ({ bus }) => [new OrderCreatedListener(bus, logger), new OrderCancelledListener(bus, logger, processor)],
     outboxModels: [Payment],
+    // With the listeners: settles what a crashed or cut-off request left pending.
+    onStart: async () => {
+      reconciler.start();
+    },
+    onStop: () => reconciler.stop(),
+    // A charge in flight at SIGTERM gets its Stripe call's deadline to finish (the pod's
+    // grace period is 35 s); one cut off anyway stays pending for the reconciler.
+    shutdownTimeoutMs: STRIPE_CALL_DEADLINE_MS + 1_000,
   });
 });

@@ -1,9 +1,10 @@
 import mongoose from 'mongoose';
 
-interface LoginAttemptAttrs {
-  /** What is limited: `email:<address>` or `ip:<address>`. */
+/** One counter of a rate limit: attempts of one key within the current window. */
+export interface AttemptCounterAttrs {
+  /** What is limited, e.g. `ip:<address>` or `email-ip:<address> <email>`. */
   _id: string;
-  /** Sign-ins counted in the current window (failed ones, and ones still in progress). */
+  /** Attempts counted in the current window (failed ones, and ones still in progress). */
   count: number;
   /**
    * When the current window opened. FerretDB has no TTL indexes, so a window ends by
@@ -12,13 +13,20 @@ interface LoginAttemptAttrs {
   windowStart: Date;
 }
 
-const loginAttemptSchema = new mongoose.Schema<LoginAttemptAttrs>(
-  {
-    _id: { type: String, required: true },
-    count: { type: Number, required: true },
-    windowStart: { type: Date, required: true, index: true },
-  },
-  { versionKey: false },
-);
+/**
+ * The schema of every rate-limit collection. Each limiter has its own collection, so a
+ * sweep by `windowStart` can use that limiter's window length.
+ */
+export function attemptCounterSchema() {
+  return new mongoose.Schema<AttemptCounterAttrs>(
+    {
+      _id: { type: String, required: true },
+      count: { type: Number, required: true },
+      windowStart: { type: Date, required: true, index: true },
+    },
+    { versionKey: false },
+  );
+}
 
-export const LoginAttempt = mongoose.model<LoginAttemptAttrs>('LoginAttempt', loginAttemptSchema, 'login-attempts');
+/** Sign-in counters: `email-ip:<ip> <email>` and `ip:<ip>`. */
+export const LoginAttempt = mongoose.model<AttemptCounterAttrs>('LoginAttempt', attemptCounterSchema(), 'login-attempts');

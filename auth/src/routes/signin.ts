@@ -1,7 +1,8 @@
 import { Request, Response, Router } from 'express';
 import { body } from 'express-validator';
 import { BadRequestError, Logger, TooManyRequestsError, validateRequest } from '@ticketing/common';
-import { User } from '../models/user';
+import { findUserByEmail, User } from '../models/user';
+import { HashGate } from '../services/hash-gate';
 import { PasswordHasher } from '../services/password';
 import { SessionSettings, startSession } from '../services/session';
 import { SigninLimiter } from '../services/signin-limiter';
@@ -9,6 +10,7 @@ import { Credentials, emailField } from './fields';
 
 export function signinRouter(deps: {
   hasher: PasswordHasher;
+  hashGate: HashGate;
   session: SessionSettings;
   limiter: SigninLimiter;
   logger: Logger;
@@ -21,26 +23,36 @@ export function signinRouter(deps: {
     async (req: Request, res: Response) => {
       const { email, password } = req.body as Credentials;
 
-      // Before the password is looked at, so a limited account refuses even the right one.
-      const reservation = await deps.limiter.reserve(email, req.ip ?? 'unknown');
-      if (!reservation.allowed) {
-        deps.logger.warn({ reqId: req.id, ip: req.ip, limitedBy: reservation.limitedBy }, 'signin rate limited');
-        throw new TooManyRequestsError(reservation.retryAfterSeconds);
-      }
+      // No hashing capacity: 503 at once, before any database work and before the attempt
+      // is counted (the request log line records it).
+      const admission = deps.hashGate.admit();
+      try {
+        // Before the password is looked at, so a limited (email, IP) refuses even the right one.
+        const reservation = await deps.limiter.reserve(email, req.ip ?? 'unknown');
+        if (!reservation.allowed) {
+          deps.logger.warn({ reqId: req.id, ip: req.ip, limitedBy: reservation.limitedBy }, 'signin rate limited');
+          throw new TooManyRequestsError(reservation.retryAfterSeconds);
+        }
 
-      const user = await User.findOne({ email });
-      // One text for an unknown email and a wrong password, and the same scrypt work.
-      const matches = await deps.hasher.verify(password, user?.password);
-      if (!user || !matches) throw new BadRequestError('Invalid credentials');
-      await deps.limiter.succeeded(reservation);
+        const user = await findUserByEmail(email);
+        // One text for an unknown email and a wrong password, and the same scrypt work.
+        const matches = await admission.run(() => deps.hasher.verify(password, user?.password));
+        if (!user || !matches) throw new BadRequestError('Invalid credentials');
 
-      if (deps.hasher.needsRehash(user.password)) {
+        // Only with a slot free now: an upgrade never delays a sign-in; the next one retries it.
+        const rehashed = deps.hasher.needsRehash(user.password)
+          ? await admission.runIfIdle(() => deps.hasher.hash(password))
+          : undefined;
+        admission.release();
+        await deps.limiter.succeeded(reservation);
         // Compare-and-set on the old hash: a password changed meanwhile is not overwritten.
-        const rehashed = await deps.hasher.hash(password);
-        await User.updateOne({ _id: user._id, password: user.password }, { $set: { password: rehashed } });
+        if (rehashed) await User.updateOne({ _id: user._id, password: user.password }, { $set: { password: rehashed } });
+
+        startSession(req, { id: user.id, email: user.email }, deps.session);
+        res.status(200).send(user);
+      } finally {
+        admission.release();
       }
-      startSession(req, { id: user.id, email: user.email }, deps.session);
-      res.status(200).send(user);
     },
   );
   return router;

@@ -1,12 +1,20 @@
 import { Request, Response, Router } from 'express';
 import { body } from 'express-validator';
-import { BadRequestError, isDuplicateKeyError, validateRequest } from '@ticketing/common';
-import { User } from '../models/user';
+import { BadRequestError, Logger, TooManyRequestsError, validateRequest } from '@ticketing/common';
+import { createUser, emailInUse } from '../models/user';
+import { HashGate } from '../services/hash-gate';
 import { PasswordHasher } from '../services/password';
 import { SessionSettings, startSession } from '../services/session';
+import { SignupLimiter } from '../services/signup-limiter';
 import { Credentials, emailField } from './fields';
 
-export function signupRouter(deps: { hasher: PasswordHasher; session: SessionSettings }): Router {
+export function signupRouter(deps: {
+  hasher: PasswordHasher;
+  hashGate: HashGate;
+  session: SessionSettings;
+  limiter: SignupLimiter;
+  logger: Logger;
+}): Router {
   const router = Router();
   router.post(
     '/api/users/signup',
@@ -17,18 +25,28 @@ export function signupRouter(deps: { hasher: PasswordHasher; session: SessionSet
     validateRequest,
     async (req: Request, res: Response) => {
       const { email, password } = req.body as Credentials;
-      const hashed = await deps.hasher.hash(password);
-      let user;
+      // The hash is the expensive part, so every cheap refusal comes first: no capacity
+      // (503 at once, before any database work; the request log line records it), the
+      // client's sign-up budget, an email already taken.
+      const admission = deps.hashGate.admit();
       try {
-        // No lookup first: the unique index decides, so two simultaneous signups of one
-        // email cannot both pass a check and both be stored.
-        user = await User.create({ email, password: hashed });
-      } catch (err) {
-        if (isDuplicateKeyError(err)) throw new BadRequestError('Email in use', 'email');
-        throw err;
+        const reservation = await deps.limiter.reserve(req.ip ?? 'unknown');
+        if (!reservation.allowed) {
+          deps.logger.warn({ reqId: req.id, ip: req.ip }, 'signup rate limited');
+          throw new TooManyRequestsError(reservation.retryAfterSeconds);
+        }
+        if (await emailInUse(email)) throw new BadRequestError('Email in use', 'email');
+        const hashed = await admission.run(() => deps.hasher.hash(password));
+        admission.release();
+
+        // Two sign-ups of one email can both pass the check above: the unique index decides.
+        const user = await createUser(email, hashed);
+        if (!user) throw new BadRequestError('Email in use', 'email');
+        startSession(req, { id: user.id, email: user.email }, deps.session);
+        res.status(201).send(user);
+      } finally {
+        admission.release();
       }
-      startSession(req, { id: user.id, email: user.email }, deps.session);
-      res.status(201).send(user);
     },
   );
   return router;

@@ -94,8 +94,8 @@ it('when order:created comes over the bus and the owner pays, then payment:creat
 
   const event = await waitFor(() => received.find((e) => e.orderId === orderId), 'payment:created');
   expect(event).toEqual({ id: res.body.id, orderId, stripeId: expect.stringMatching(/^ch_/) });
-  const payment = await Payment.findById(res.body.id).lean();
-  expect(payment).toMatchObject({ amount: 3500, stripeId: event.stripeId });
+  const payment = await Payment.findById(orderId).lean();
+  expect(payment).toMatchObject({ paymentId: res.body.id, amount: 3500, stripeId: event.stripeId });
   // Sent, so no longer pending.
-  await waitFor(async () => (await Payment.findById(res.body.id).lean())?.outbox.length === 0, 'the outbox to empty');
+  await waitFor(async () => (await Payment.findById(orderId).lean())?.outbox.length === 0, 'the outbox to empty');
 });

@@ -2,7 +2,7 @@ import { ConfigError, loadConfig, requiredVariables } from '@ticketing/common';
 import { configSpec } from '../config';
 
 const complete = {
-  JWT_KEY: 'a-key-of-sixteen-chars',
+  JWT_KEY: '6f1c0e9a4b7d2c3f8e5a1b0d9c7e6f4a',
   MONGO_URI: 'mongodb://127.0.0.1:27017/payments',
   NATS_URL: 'nats://127.0.0.1:4222',
   NATS_CLUSTER_ID: 'ticketing',

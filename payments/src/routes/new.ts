@@ -1,24 +1,69 @@
 import express, { Request, Response, Router } from 'express';
 import { body } from 'express-validator';
-import mongoose from 'mongoose';
 import {
   BadRequestError,
-  isDuplicateKeyError,
-  Logger,
+  ConflictError,
   NotAuthorizedError,
   NotFoundError,
   OrderStatus,
+  PaymentRequiredError,
   requireAuth,
   validateRequest,
 } from '@ticketing/common';
 import { Order } from '../models/order';
-import { Payment } from '../models/payment';
-import { PaymentCreatedPublisher } from '../events/publishers/payment-created-publisher';
-import { clientErrorOf, StripeClient } from '../stripe';
+import { Payment, PaymentAttrs, PaymentStatus } from '../models/payment';
+import { PaymentProcessor, Settlement } from '../payment-processor';
+import { isIdempotencyConflict, refusalError } from '../stripe';
 
 const ALREADY_PAID = 'Order has already been paid';
+const CANCELLED = 'Cannot pay for a cancelled order';
+const REFUNDED = 'Order was cancelled; the payment has been refunded';
+const IN_PROGRESS = 'Payment already in progress';
 
-export function createChargeRouter({ stripe, logger }: { stripe: StripeClient; logger: Logger }): Router {
+/** The answer for a payment another request (or an earlier one) already settled or started. */
+function answerStored(payment: PaymentAttrs): never {
+  switch (payment.status) {
+    case PaymentStatus.Pending:
+      throw new ConflictError(IN_PROGRESS);
+    case PaymentStatus.Refunding:
+    case PaymentStatus.Refunded:
+      throw new BadRequestError(REFUNDED);
+    case PaymentStatus.Failed:
+      // Only reached when a new attempt lost its compare-and-set: to a cancel, or to a
+      // simultaneous new attempt.
+      if (payment.orderCancelled) throw new BadRequestError(CANCELLED);
+      throw new ConflictError(IN_PROGRESS);
+    default:
+      throw new BadRequestError(ALREADY_PAID);
+  }
+}
+
+function answer(res: Response, settlement: Settlement): void {
+  switch (settlement.outcome) {
+    case 'succeeded':
+      res.status(201).json({ id: settlement.payment.paymentId });
+      return;
+    case 'refunded':
+      throw new BadRequestError(REFUNDED);
+    case 'cancelled':
+      throw new BadRequestError(CANCELLED);
+    case 'failed':
+      if (settlement.refusal) throw refusalError(settlement.refusal);
+      throw new PaymentRequiredError(settlement.payment.failureReason || 'The payment failed');
+    case 'busy':
+      throw new ConflictError(IN_PROGRESS);
+    case 'taken':
+      return answerStored(settlement.payment);
+    case 'pending':
+      // Stripe has a request with this key that is still running, or (from before payments
+      // stored its attempts) one with other parameters: a replay will settle it.
+      if (!settlement.error || isIdempotencyConflict(settlement.error)) throw new ConflictError(IN_PROGRESS);
+      // A TransientError (Stripe unreachable, 5xx, timeout): 503 + Retry-After.
+      throw settlement.error;
+  }
+}
+
+export function createChargeRouter({ processor }: { processor: PaymentProcessor }): Router {
   const router = express.Router();
 
   router.post(
@@ -29,57 +74,27 @@ export function createChargeRouter({ stripe, logger }: { stripe: StripeClient; l
     validateRequest,
     async (req: Request, res: Response) => {
       const { token, orderId } = req.body as { token: string; orderId: string };
-      const log = logger.child({ reqId: req.id, orderId });
+      const meta = { requestId: req.id, source: 'payments' };
 
       const order = await Order.findById(orderId).lean();
       if (!order) throw new NotFoundError();
       if (order.userId !== req.currentUser!.id) throw new NotAuthorizedError();
-      if (order.status === OrderStatus.Cancelled) throw new BadRequestError('Cannot pay for a cancelled order');
-      // Spares a sequential resubmit the Stripe call; the unique index below is what
-      // actually guarantees one payment per order.
-      if (await Payment.exists({ orderId })) throw new BadRequestError(ALREADY_PAID);
+
+      const previous = await Payment.findById(orderId).lean();
+      if (previous?.status === PaymentStatus.Pending) {
+        // Never a new request under the stored key: the stored one is settled (a replay,
+        // unless this process is sending it right now) and this request answered from it.
+        // The token of this request is not used.
+        return answer(res, await processor.settleStored(orderId, meta));
+      }
+      if (previous && previous.status !== PaymentStatus.Failed) answerStored(previous);
+
+      if (order.status === OrderStatus.Cancelled) throw new BadRequestError(CANCELLED);
       // The hold is over: expiration is cancelling the order (its order:cancelled may still
       // be on the way). Charging now would take money for a ticket another buyer can get.
-      if (order.expiresAt && order.expiresAt.getTime() <= Date.now()) {
-        throw new BadRequestError('Cannot pay for a cancelled order');
-      }
+      if (order.expiresAt && order.expiresAt.getTime() <= Date.now()) throw new BadRequestError(CANCELLED);
 
-      const amount = Math.round(order.price * 100);
-      let charge: { id: string };
-      try {
-        // The order id as idempotency key: a double submit or a retry after a timeout gets
-        // the same charge back from Stripe instead of charging the card again.
-        charge = await stripe.charges.create(
-          { amount, currency: 'usd', source: token, metadata: { orderId } },
-          { idempotencyKey: orderId },
-        );
-      } catch (err) {
-        const clientError = clientErrorOf(err);
-        if (!clientError) throw err;
-        log.info({ status: clientError.statusCode, reason: clientError.message }, 'charge refused');
-        throw clientError;
-      }
-
-      const id = new mongoose.Types.ObjectId().toHexString();
-      const event = new PaymentCreatedPublisher().toOutbox(
-        { id, orderId, stripeId: charge.id },
-        { requestId: req.id, source: 'payments' },
-      );
-      try {
-        await Payment.create({ _id: id, orderId, stripeId: charge.id, amount, outbox: [event] });
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-        // A simultaneous submit stored its payment first. With the same idempotency key it
-        // got this very charge; a different charge id means the card was charged twice.
-        const winner = await Payment.findOne({ orderId }, { stripeId: 1 }).lean();
-        if (winner && winner.stripeId !== charge.id) {
-          log.error({ stripeId: charge.id, keptStripeId: winner.stripeId }, 'order charged twice, refund needed');
-        }
-        throw new BadRequestError(ALREADY_PAID);
-      }
-
-      log.info({ paymentId: id, stripeId: charge.id, amount }, 'payment created');
-      res.status(201).json({ id });
+      answer(res, await processor.pay(order, token, previous, meta));
     },
   );
 

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { User } from '../../models/user';
+import { createUser } from '../../models/user';
 import { PasswordHasher } from '../../services/password';
 import { FAST_SCRYPT, testApp } from '../../test/app';
 
@@ -23,7 +23,7 @@ const routes: [string, number, () => Promise<unknown>][] = [
   [
     'signin',
     200,
-    async () => User.create({ email: credentials.email, password: await new PasswordHasher(FAST_SCRYPT).hash(credentials.password) }),
+    async () => createUser(credentials.email, await new PasswordHasher(FAST_SCRYPT).hash(credentials.password)),
   ],
 ];
 

@@ -1,7 +1,11 @@
+import crypto from 'node:crypto';
+import mongoose from 'mongoose';
 import request from 'supertest';
 import { LoginAttempt } from '../../models/login-attempt';
-import { User } from '../../models/user';
+import { createUser, User } from '../../models/user';
+import { HashGate, HashingBusyError } from '../../services/hash-gate';
 import { PasswordHasher } from '../../services/password';
+import { SigninLimiter } from '../../services/signin-limiter';
 import { FAST_SCRYPT, sessionCookie, signin, signup, testApp } from '../../test/app';
 
 const limits = { maxFailures: 5, maxFailuresPerIp: 12, windowSeconds: 900 };
@@ -86,7 +90,7 @@ describe('POST /api/users/signin', () => {
 
   it('when the stored hash has older scrypt parameters, then signing in upgrades it to the current ones', async () => {
     const old = await new PasswordHasher({ ...FAST_SCRYPT, N: 512 }).hash('password123');
-    await User.create({ email: 'old@test.com', password: old });
+    await createUser('old@test.com', old);
 
     await signin(app, 'old@test.com').expect(200);
 
@@ -97,7 +101,7 @@ describe('POST /api/users/signin', () => {
   });
 
   describe('rate limits', () => {
-    it('when an email failed 5 times, then the 6th attempt gets 429 with Retry-After, even with the right password', async () => {
+    it('when an email failed 5 times from one client, then its 6th attempt gets 429 with Retry-After, even with the right password', async () => {
       const { app: logged, lines } = testApp({ signinLimits: limits });
       await signup(logged, 'victim@test.com').expect(201);
       for (let i = 0; i < 5; i++) await signin(logged, 'victim@test.com', 'wrong-password').expect(400, invalidCredentials);
@@ -109,7 +113,7 @@ describe('POST /api/users/signin', () => {
       expect(retryAfter).toBeGreaterThan(limits.windowSeconds - 60);
       expect(retryAfter).toBeLessThanOrEqual(limits.windowSeconds);
       expect(res.headers['set-cookie']).toBeUndefined();
-      expect(lines).toContainEqual(expect.objectContaining({ msg: 'signin rate limited', limitedBy: ['email'] }));
+      expect(lines).toContainEqual(expect.objectContaining({ msg: 'signin rate limited', limitedBy: ['email-ip'] }));
     });
 
     it('when an unknown email failed 5 times, then it is limited too, so the limit does not reveal accounts', async () => {
@@ -159,16 +163,106 @@ describe('POST /api/users/signin', () => {
       for (let i = 0; i < limits.maxFailuresPerIp + 2; i++) await signin(app, 'me@test.com').expect(200);
     });
 
-    it('when 20 wrong guesses for one email arrive at once, then exactly 5 are checked and the rest get 429', async () => {
-      await signup(app, 'victim@test.com').expect(201);
+    it('when 20 wrong guesses for one email arrive at once from one client, then exactly 5 are checked and the rest get 429', async () => {
+      // A wide IP budget, so only the (email, IP) limit decides.
+      const { app: wide } = testApp({ signinLimits: { ...limits, maxFailuresPerIp: 100 } });
+      await signup(wide, 'victim@test.com').expect(201);
 
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => signin(app, 'victim@test.com', 'wrong-password', `192.0.2.${i}`)),
+        Array.from({ length: 20 }, () => signin(wide, 'victim@test.com', 'wrong-password', '192.0.2.1')),
       );
 
       const statuses = results.map((r) => r.status);
       expect(statuses.filter((s) => s === 400)).toHaveLength(limits.maxFailures);
       expect(statuses.filter((s) => s === 429)).toHaveLength(20 - limits.maxFailures);
+    });
+
+    it('when a stranger guessed wrong 6 times from IP A, then the owner signs in from IP B, and A stays limited', async () => {
+      const { app: logged, lines } = testApp({ signinLimits: limits });
+      await signup(logged, 'owner@test.com').expect(201);
+      for (let i = 0; i < 5; i++) await signin(logged, 'owner@test.com', 'wrong-password', '198.51.100.66').expect(400);
+      await signin(logged, 'owner@test.com', 'wrong-password', '198.51.100.66').expect(429);
+
+      const res = await signin(logged, 'owner@test.com', 'password123', '203.0.113.77').expect(200);
+
+      expect(res.body).toMatchObject({ email: 'owner@test.com' });
+      expect(sessionCookie(res)).toHaveLength(1);
+      await signin(logged, 'owner@test.com', 'password123', '198.51.100.66').expect(429);
+      expect(await LoginAttempt.findById('email:owner@test.com').lean()).toBeNull();
+      expect(await LoginAttempt.findById(SigninLimiter.pairKey('owner@test.com', '203.0.113.77')).lean()).toBeNull();
+      expect(lines.filter((l) => l.msg === 'signin rate limited').map((l) => l.ip)).toEqual(['198.51.100.66', '198.51.100.66']);
+    });
+  });
+
+  describe('hashing capacity', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    it('when the hashing capacity is taken, then 503 with Retry-After at once, and the attempt is not counted', async () => {
+      const gate = new HashGate({ concurrency: 1, queue: 0 });
+      const { app: busy } = testApp({ hashGate: gate, signinLimits: limits });
+      await signup(busy, 'me@test.com').expect(201);
+      const verify = jest.spyOn(PasswordHasher.prototype, 'verify');
+      const other = gate.admit();
+
+      const started = Date.now();
+      const res = await signin(busy, 'me@test.com').expect(503);
+
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(res.body).toEqual({ errors: [{ message: 'Too busy right now, try again shortly' }] });
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.headers['set-cookie']).toBeUndefined();
+      expect(verify).not.toHaveBeenCalled();
+      expect(await LoginAttempt.countDocuments()).toBe(0);
+
+      other.release();
+      await signin(busy, 'me@test.com').expect(200);
+    });
+
+    it('when every request of a burst is done, then the whole capacity is free again (failures included)', async () => {
+      const gate = new HashGate({ concurrency: 1, queue: 1 });
+      const { app: small } = testApp({ hashGate: gate, signinLimits: { ...limits, maxFailures: 1 } });
+      await signup(small, 'me@test.com').expect(201);
+      await signin(small, 'me@test.com', 'wrong-password').expect(400);
+      await signin(small, 'me@test.com', 'wrong-password').expect(429);
+      await request(small).post('/api/users/signin').send({ email: 'x' }).expect(400);
+
+      // Two admissions at once only fit if nothing above leaked one.
+      const a = gate.admit();
+      const b = gate.admit();
+      expect(() => gate.admit()).toThrow(HashingBusyError);
+      a.release();
+      b.release();
+    });
+  });
+
+  describe('database work', () => {
+    const queries: { collection: string; method: string; filter: Record<string, unknown> }[] = [];
+    beforeEach(() => {
+      queries.length = 0;
+      mongoose.set('debug', (collection: string, method: string, filter: unknown) => {
+        queries.push({ collection, method, filter: (filter ?? {}) as Record<string, unknown> });
+      });
+    });
+    afterEach(() => {
+      mongoose.set('debug', false);
+      jest.restoreAllMocks();
+    });
+
+    it('when signing in with the right password, a wrong one or an unknown email, then users are read by _id only and each costs one scrypt', async () => {
+      await signup(app, 'known@test.com').expect(201);
+      const scrypt = jest.spyOn(crypto, 'scrypt');
+      queries.length = 0;
+
+      await signin(app, 'known@test.com').expect(200);
+      await signin(app, 'known@test.com', 'wrong-password').expect(400, invalidCredentials);
+      await signin(app, 'unknown@test.com').expect(400, invalidCredentials);
+
+      // The unknown email also costs one more scrypt once: the throwaway hash it is checked against.
+      expect(scrypt.mock.calls.length).toBeGreaterThanOrEqual(3);
+      expect(scrypt.mock.calls.length).toBeLessThanOrEqual(4);
+      const onUsers = queries.filter((q) => ['users', 'user-emails'].includes(q.collection));
+      expect(onUsers.length).toBeGreaterThanOrEqual(6);
+      for (const q of queries) expect(Object.keys(q.filter)).toContain('_id');
     });
   });
 });

@@ -1,6 +1,11 @@
+import mongoose from 'mongoose';
 import request from 'supertest';
-import { User } from '../../models/user';
-import { sessionCookie, signup, testApp } from '../../test/app';
+import { SignupAttempt } from '../../models/signup-attempt';
+import { backfillUserEmails, User } from '../../models/user';
+import { UserEmail } from '../../models/user-email';
+import { HashGate } from '../../services/hash-gate';
+import { PasswordHasher } from '../../services/password';
+import { FAST_SCRYPT, sessionCookie, signin, signup, testApp } from '../../test/app';
 
 const { app } = testApp();
 
@@ -114,5 +119,114 @@ describe('POST /api/users/signup', () => {
       .send('{"email": "a@test.com", ')
       .expect(400);
     expect(res.body).toEqual({ errors: [{ message: 'Malformed JSON body' }] });
+  });
+
+  describe('before hashing', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    it('when the email is already taken, then 400 "Email in use" without spending a hash', async () => {
+      await signup(app, 'taken@test.com').expect(201);
+      const hash = jest.spyOn(PasswordHasher.prototype, 'hash');
+
+      const res = await signup(app, 'Taken@test.com', 'otherpassword', '198.51.100.20').expect(400);
+
+      expect(res.body).toEqual({ errors: [{ message: 'Email in use', field: 'email' }] });
+      expect(hash).not.toHaveBeenCalled();
+    });
+
+    it('when signed up, then the email entry points at the user, so the next check is an _id lookup', async () => {
+      const res = await signup(app, '  New@Test.com ').expect(201);
+
+      expect(await UserEmail.findById('new@test.com').lean()).toEqual({
+        _id: 'new@test.com',
+        userId: new mongoose.Types.ObjectId(res.body.id as string),
+      });
+    });
+
+    it('when a user has no email entry (stored before entries existed), then the start-up backfill adds it and they sign in', async () => {
+      const hashed = await new PasswordHasher(FAST_SCRYPT).hash('password123');
+      const legacy = await User.create({ email: 'legacy@test.com', password: hashed });
+
+      expect(await backfillUserEmails()).toBe(1);
+      expect(await backfillUserEmails()).toBe(0);
+
+      expect(await UserEmail.findById('legacy@test.com').lean()).toMatchObject({ userId: legacy._id });
+      await signin(app, 'legacy@test.com').expect(200);
+      await signup(app, 'legacy@test.com').expect(400, { errors: [{ message: 'Email in use', field: 'email' }] });
+    });
+
+    it('when the entry is missing and the email signs up again, then 400 "Email in use" and the entry is repaired', async () => {
+      const legacy = await User.create({ email: 'legacy@test.com', password: 'x' });
+
+      await signup(app, 'legacy@test.com').expect(400, { errors: [{ message: 'Email in use', field: 'email' }] });
+
+      expect(await UserEmail.findById('legacy@test.com').lean()).toMatchObject({ userId: legacy._id });
+      expect(await User.countDocuments()).toBe(1);
+    });
+  });
+
+  describe('per client IP', () => {
+    const signupLimits = { maxPerIp: 3, windowSeconds: 3600 };
+
+    it('when one IP has used its sign-ups for the window, then 429 with Retry-After and nothing stored, while another IP still signs up', async () => {
+      const { app: limited, lines } = testApp({ signupLimits });
+      for (let i = 0; i < signupLimits.maxPerIp; i++) await signup(limited, `u${i}@test.com`, 'password123', '198.51.100.9').expect(201);
+
+      const res = await signup(limited, 'one-more@test.com', 'password123', '198.51.100.9').expect(429);
+
+      expect(res.body).toEqual({ errors: [{ message: 'Too many attempts, try again later' }] });
+      const retryAfter = Number(res.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThan(signupLimits.windowSeconds - 60);
+      expect(retryAfter).toBeLessThanOrEqual(signupLimits.windowSeconds);
+      expect(res.headers['set-cookie']).toBeUndefined();
+      expect(await User.exists({ email: 'one-more@test.com' })).toBeNull();
+      expect(await SignupAttempt.findById('ip:198.51.100.9').lean()).toMatchObject({ count: signupLimits.maxPerIp + 1 });
+      expect(lines).toContainEqual(expect.objectContaining({ msg: 'signup rate limited', ip: '198.51.100.9' }));
+      await signup(limited, 'one-more@test.com', 'password123', '198.51.100.10').expect(201);
+    });
+
+    it('when "Email in use" answers repeat from one IP, then they count too (no free probing of accounts)', async () => {
+      const { app: limited } = testApp({ signupLimits });
+      await signup(limited, 'taken@test.com', 'password123', '198.51.100.1').expect(201);
+      for (let i = 0; i < signupLimits.maxPerIp; i++) await signup(limited, 'taken@test.com', 'password123', '198.51.100.2').expect(400);
+
+      await signup(limited, 'taken@test.com', 'password123', '198.51.100.2').expect(429);
+    });
+
+    it('when the window has passed, then the IP may sign up again', async () => {
+      const { app: limited } = testApp({ signupLimits });
+      for (let i = 0; i <= signupLimits.maxPerIp; i++) await signup(limited, `u${i}@test.com`, 'password123', '198.51.100.9');
+      await signup(limited, 'late@test.com', 'password123', '198.51.100.9').expect(429);
+
+      const past = new Date(Date.now() - (signupLimits.windowSeconds + 1) * 1000);
+      await SignupAttempt.updateMany({}, { $set: { windowStart: past } });
+
+      await signup(limited, 'late@test.com', 'password123', '198.51.100.9').expect(201);
+    });
+  });
+
+  describe('hashing capacity', () => {
+    it('when the hashing capacity is taken, then 503 with Retry-After at once, nothing counted, stored or hashed', async () => {
+      const gate = new HashGate({ concurrency: 1, queue: 0 });
+      const { app: busy, lines } = testApp({ hashGate: gate });
+      const hash = jest.spyOn(PasswordHasher.prototype, 'hash');
+      const other = gate.admit();
+
+      const started = Date.now();
+      const res = await signup(busy, 'new@test.com').expect(503);
+
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(res.body).toEqual({ errors: [{ message: 'Too busy right now, try again shortly' }] });
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.headers['set-cookie']).toBeUndefined();
+      expect(hash).not.toHaveBeenCalled();
+      expect(await User.countDocuments()).toBe(0);
+      expect(await SignupAttempt.countDocuments()).toBe(0);
+      expect(lines).toContainEqual(expect.objectContaining({ msg: 'request', status: 503, url: '/api/users/signup' }));
+
+      other.release();
+      await signup(busy, 'new@test.com').expect(201);
+      expect(gate.stats).toMatchObject({ shed: 1, peakAdmitted: 1 });
+    });
   });
 });

@@ -8,13 +8,25 @@ function clockedLimiter(start = Date.now()) {
   return { limiter: new SigninLimiter(limits, () => clock.now), clock };
 }
 
+const pair = SigninLimiter.pairKey;
+
 describe('SigninLimiter', () => {
-  it('when 25 attempts for a new email arrive at once, then each is counted exactly once', async () => {
+  it('when 25 attempts for a new email from one client arrive at once, then each is counted exactly once', async () => {
     const { limiter } = clockedLimiter();
 
-    await Promise.all(Array.from({ length: 25 }, (_, i) => limiter.reserve('race@test.com', `10.0.0.${i}`)));
+    await Promise.all(Array.from({ length: 25 }, () => limiter.reserve('race@test.com', '10.0.0.1')));
 
-    expect(await LoginAttempt.findById('email:race@test.com').lean()).toMatchObject({ count: 25 });
+    expect(await LoginAttempt.findById(pair('race@test.com', '10.0.0.1')).lean()).toMatchObject({ count: 25 });
+    expect(await LoginAttempt.findById('ip:10.0.0.1').lean()).toMatchObject({ count: 25 });
+  });
+
+  it('when one email used up its attempts from one IP, then the same email from another IP is still allowed', async () => {
+    const { limiter } = clockedLimiter();
+    for (let i = 0; i < limits.maxFailures; i++) await limiter.reserve('owner@test.com', 'stranger');
+
+    expect(await limiter.reserve('owner@test.com', 'stranger')).toMatchObject({ allowed: false, limitedBy: ['email-ip'] });
+    expect(await limiter.reserve('owner@test.com', 'owner-ip')).toMatchObject({ allowed: true });
+    expect(await LoginAttempt.findById('email:owner@test.com').lean()).toBeNull();
   });
 
   it('when the limit is reached, then the next attempt waits until the window ends', async () => {
@@ -24,7 +36,7 @@ describe('SigninLimiter', () => {
     clock.now += 20_000;
     const refused = await limiter.reserve('a@test.com', 'ip1');
 
-    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 40, limitedBy: ['email'] });
+    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 40, limitedBy: ['email-ip'] });
   });
 
   it('when the window has ended, then counting starts again at one', async () => {
@@ -34,7 +46,7 @@ describe('SigninLimiter', () => {
     clock.now += limits.windowSeconds * 1000 + 1;
 
     expect(await limiter.reserve('a@test.com', 'ip1')).toMatchObject({ allowed: true });
-    expect(await LoginAttempt.findById('email:a@test.com').lean()).toMatchObject({
+    expect(await LoginAttempt.findById(pair('a@test.com', 'ip1')).lean()).toMatchObject({
       count: 1,
       windowStart: new Date(clock.now),
     });
@@ -62,6 +74,6 @@ describe('SigninLimiter', () => {
     expect(await limiter.deleteExpired()).toBe(2);
 
     const left = await LoginAttempt.find().lean();
-    expect(left.map((c) => c._id).sort()).toEqual(['email:new@test.com', 'ip:ip-new']);
+    expect(left.map((c) => c._id).sort()).toEqual([pair('new@test.com', 'ip-new'), 'ip:ip-new']);
   });
 });

@@ -1,13 +1,38 @@
-import { applyNextVersion, Listener, OrderCancelledEvent, OrderStatus, QueueGroups, Subjects } from '@ticketing/common';
+import {
+  applyNextVersion,
+  EventBus,
+  Listener,
+  Logger,
+  MessageContext,
+  OrderCancelledEvent,
+  OrderStatus,
+  QueueGroups,
+  Subjects,
+} from '@ticketing/common';
 import { Order } from '../../models/order';
+import type { PaymentProcessor } from '../../payment-processor';
 
-/** Marks the replica cancelled, so the order can no longer be paid. */
+/**
+ * Marks the replica cancelled, so the order can no longer be paid, then applies the refund
+ * rule to a payment that succeeded or is still pending (PaymentProcessor.orderCancelled).
+ */
 export class OrderCancelledListener extends Listener<OrderCancelledEvent> {
   readonly subject = Subjects.OrderCancelled;
   readonly queueGroupName: string = QueueGroups.Payments;
 
-  async onMessage(data: OrderCancelledEvent['data']): Promise<void> {
+  constructor(
+    bus: EventBus,
+    logger: Logger,
+    private readonly processor: PaymentProcessor,
+  ) {
+    super(bus, logger);
+  }
+
+  async onMessage(data: OrderCancelledEvent['data'], ctx: MessageContext): Promise<void> {
     // Only as the next version of what is stored; a redelivery is a no-op, a gap waits.
     await applyNextVersion(Order, data.id, data.version, { status: OrderStatus.Cancelled });
+    // Also after 'already-applied': a crash between the two writes is finished by the
+    // redelivery. The replica is written first; the processor then writes the payment.
+    await this.processor.orderCancelled(data.id, { requestId: ctx.requestId, source: 'payments' });
   }
 }

@@ -1,33 +1,79 @@
 import Stripe from 'stripe';
-import { OrderStatus, PaymentCreatedEvent, Subjects } from '@ticketing/common';
-import { flushOutbox, newId, signinCookie } from '@ticketing/common/testing';
-import { Payment } from '../../models/payment';
-import { cardDeclined, orderFor, pay, stubStripe, testApp } from '../../test/helpers';
+import mongoose from 'mongoose';
+import {
+  OrderCancelledEvent,
+  OrderStatus,
+  PaymentCreatedEvent,
+  PaymentFailedEvent,
+  PaymentRefundedEvent,
+  PaymentStartedEvent,
+  Subjects,
+} from '@ticketing/common';
+import { envelopeOf, InMemoryBus, newId, signinCookie } from '@ticketing/common/testing';
+import { Payment, PaymentStatus } from '../../models/payment';
+import { OpenPayment } from '../../models/open-payment';
+import { HOLD_MS } from '../../payment-processor';
+import { Reconciler } from '../../reconciler';
+import { OrderCancelledListener } from '../../events/listeners/order-cancelled-listener';
+import {
+  cardDeclined,
+  crashedAttempt,
+  invalidRequest,
+  mockStripe,
+  orderFor,
+  pay,
+  paymentOf,
+  sendOutbox,
+  sentSubjects,
+  stripeDown,
+  stripeHoldingCharges,
+  stubStripe,
+  testApp,
+} from '../../test/helpers';
 
-const paymentsOf = (orderId: string) => Payment.find({ orderId }).lean();
-const sentEvents = async () => (await flushOutbox([Payment])).events<PaymentCreatedEvent>(Subjects.PaymentCreated);
+const ALREADY_PAID = { errors: [{ message: 'Order has already been paid' }] };
+const IN_PROGRESS = { errors: [{ message: 'Payment already in progress' }] };
+const REFUNDED = { errors: [{ message: 'Order was cancelled; the payment has been refunded' }] };
+const CANCELLED = { errors: [{ message: 'Cannot pay for a cancelled order' }] };
 
 async function expectNothingStored(orderId: string) {
-  expect(await paymentsOf(orderId)).toEqual([]);
-  expect(await sentEvents()).toEqual([]);
+  expect(await Payment.find({ orderId }).lean()).toEqual([]);
+  expect(await sentSubjects()).toEqual([]);
 }
 
+const cancelledEvent = (orderId: string, version = 1) =>
+  envelopeOf<OrderCancelledEvent>(Subjects.OrderCancelled, { id: orderId, version, ticket: { id: newId() } });
+
 describe('paying against the real stripe-mock', () => {
-  it('when the owner pays a created order, then it answers 201 with the payment id, stores the charge in cents and publishes payment:created', async () => {
+  it('when the owner pays a created order, then it answers 201 with the payment id, stores the charge in cents and publishes payment:started then payment:created', async () => {
     const { app, lines } = testApp();
     const { order, cookie } = await orderFor({ price: 20.1 });
+    const before = Date.now();
 
     const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(201);
 
     expect(Object.keys(res.body)).toEqual(['id']);
-    const [payment, ...others] = await paymentsOf(order.id);
+    const [payment, ...others] = await Payment.find({ orderId: order.id }).lean();
     expect(others).toEqual([]);
-    expect(String(payment._id)).toBe(res.body.id);
-    expect(payment.stripeId).toMatch(/^ch_/);
-    expect(payment.amount).toBe(2010);
+    expect(payment).toMatchObject({
+      _id: order.id,
+      paymentId: res.body.id,
+      status: PaymentStatus.Succeeded,
+      attempt: 1,
+      idempotencyKey: order.id,
+      charge: { amount: 2010, currency: 'usd', source: 'tok_visa', metadata: { orderId: order.id } },
+      amount: 2010,
+      stripeId: expect.stringMatching(/^ch_/),
+    });
     expect(payment.createdAt).toBeInstanceOf(Date);
 
-    const bus = await flushOutbox([Payment]);
+    const bus = await sendOutbox();
+    expect(bus.allEnvelopes().map((e) => e.subject)).toEqual([Subjects.PaymentStarted, Subjects.PaymentCreated]);
+    const [started] = bus.events<PaymentStartedEvent>(Subjects.PaymentStarted);
+    expect(started).toEqual({ id: res.body.id, orderId: order.id, holdUntil: expect.any(String) });
+    // The hold covers the longest the request may take (Stripe's hard deadline + writes).
+    expect(Date.parse(started.holdUntil)).toBeGreaterThanOrEqual(before + HOLD_MS);
+    expect(Date.parse(started.holdUntil)).toBeLessThanOrEqual(Date.now() + HOLD_MS);
     expect(bus.events<PaymentCreatedEvent>(Subjects.PaymentCreated)).toEqual([
       { id: res.body.id, orderId: order.id, stripeId: payment.stripeId },
     ]);
@@ -36,11 +82,62 @@ describe('paying against the real stripe-mock', () => {
     expect(lines).toContainEqual(
       expect.objectContaining({ msg: 'payment created', orderId: order.id, paymentId: res.body.id, amount: 2010 }),
     );
+    expect(await OpenPayment.findById(order.id)).toBeNull(); // settled: nothing for the reconciler
+  });
+
+  it('when order:cancelled is applied while the charge is on its way, then the charge is refunded once on Stripe, payment:refunded goes out and it answers 400', async () => {
+    const real = mockStripe();
+    let listener!: OrderCancelledListener;
+    let orderId = '';
+    const stripe = {
+      charges: {
+        create: jest.fn(async (params: Stripe.ChargeCreateParams, options?: Stripe.RequestOptions) => {
+          await listener.handle(cancelledEvent(orderId)); // the cancel lands mid-call
+          return real.charges.create(params, options);
+        }),
+      },
+      refunds: { create: jest.fn((p: Stripe.RefundCreateParams, o?: Stripe.RequestOptions) => real.refunds.create(p, o)) },
+    };
+    const { app, lines, logger, processor } = testApp(stripe);
+    listener = new OrderCancelledListener(new InMemoryBus(), logger, processor);
+    const { order, cookie } = await orderFor();
+    orderId = order.id;
+
+    const res = await pay(app, cookie, { token: 'tok_visa', orderId }).expect(400);
+
+    expect(res.body).toEqual(REFUNDED);
+    const payment = await paymentOf(orderId);
+    expect(payment).toMatchObject({
+      status: PaymentStatus.Refunded,
+      orderCancelled: true,
+      stripeId: expect.stringMatching(/^ch_/),
+      refund: { id: expect.stringMatching(/^re_/), amount: expect.any(Number) },
+    });
+    expect(stripe.charges.create).toHaveBeenCalledTimes(1);
+    expect(stripe.refunds.create).toHaveBeenCalledTimes(1);
+    expect(stripe.refunds.create).toHaveBeenCalledWith(
+      { charge: payment!.stripeId, amount: 2000, metadata: { orderId, paymentId: payment!.paymentId } },
+      { idempotencyKey: `refund:${payment!.paymentId}` },
+    );
+    const bus = await sendOutbox();
+    expect(bus.allEnvelopes().map((e) => e.subject)).toEqual([Subjects.PaymentStarted, Subjects.PaymentRefunded]);
+    expect(bus.events<PaymentRefundedEvent>(Subjects.PaymentRefunded)).toEqual([
+      {
+        id: payment!.paymentId,
+        orderId,
+        stripeId: payment!.stripeId,
+        refundId: payment!.refund!.id,
+        amount: payment!.refund!.amount,
+      },
+    ]);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'charge landed on a cancelled order, refunding', orderId }));
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'payment refunded', orderId }));
+    expect(await OpenPayment.findById(orderId)).toBeNull();
   });
 });
 
 describe('the call out to Stripe', () => {
-  it('when an order costs 20.1, then Stripe is asked for 2010 cents in usd with the token as source and the order id as idempotency key', async () => {
+  it('when an order costs 20.1, then Stripe is asked for 2010 cents in usd with the token as source and the order id as idempotency key, exactly as stored before the call', async () => {
     const stripe = stubStripe();
     const { app } = testApp(stripe);
     const { order, cookie } = await orderFor({ price: 20.1 });
@@ -52,8 +149,28 @@ describe('the call out to Stripe', () => {
       { amount: 2010, currency: 'usd', source: 'tok_mastercard', metadata: { orderId: order.id } },
       { idempotencyKey: order.id },
     );
-    const [payment] = await paymentsOf(order.id);
-    expect(payment).toMatchObject({ stripeId: 'ch_stub', amount: 2010 });
+    const payment = await paymentOf(order.id);
+    expect(payment).toMatchObject({ stripeId: 'ch_stub', amount: 2010, idempotencyKey: order.id });
+    expect(payment!.charge).toEqual(stripe.charges.create.mock.calls[0][0]);
+  });
+
+  it('when the charge is on its way, then the pending payment with its request and payment:started are already stored', async () => {
+    const { stripe, called, release } = stripeHoldingCharges();
+    const { app } = testApp(stripe);
+    const { order, cookie } = await orderFor();
+
+    const paying = pay(app, cookie, { token: 'tok_visa', orderId: order.id }).then((r) => r);
+    await called;
+
+    expect(await paymentOf(order.id)).toMatchObject({
+      status: PaymentStatus.Pending,
+      charge: { amount: 2000, source: 'tok_visa' },
+      idempotencyKey: order.id,
+    });
+    expect(await OpenPayment.findById(order.id).lean()).toMatchObject({ paymentId: expect.any(String) });
+    expect(await sentSubjects()).toEqual([Subjects.PaymentStarted]);
+    release();
+    expect((await paying).status).toBe(201);
   });
 
   it('when a price has a fraction of a cent, then the amount is rounded to the nearest whole cent', async () => {
@@ -69,9 +186,6 @@ describe('the call out to Stripe', () => {
 });
 
 describe('when Stripe refuses', () => {
-  const invalidRequest = (code: string, param: string, message: string) =>
-    new Stripe.errors.StripeInvalidRequestError({ type: 'invalid_request_error', code, param, message });
-
   it.each([
     { refusal: 'the card is declined', error: cardDeclined(), status: 402, reason: { message: 'Your card was declined.' } },
     {
@@ -81,46 +195,146 @@ describe('when Stripe refuses', () => {
       reason: { message: "No such token: 'tok_nope'", field: 'token' },
     },
     {
-      // Stripe's own text names the idempotency key, which means nothing to the buyer.
-      refusal: 'the order was already tried with another card',
-      error: new Stripe.errors.StripeIdempotencyError({
-        type: 'idempotency_error',
-        message: 'Keys for idempotent requests can only be used with the same parameters they were first used with.',
-      }),
-      status: 400,
-      reason: { message: 'A payment for this order was already attempted with another card', field: 'token' },
-    },
-    {
       refusal: 'the price is below the minimum charge',
       error: invalidRequest('amount_too_small', 'amount', 'Amount must be at least $0.50 usd'),
       status: 400,
       reason: { message: 'Amount must be at least $0.50 usd' },
     },
-  ])('when $refusal, then it answers $status with the reason, logs it, stores nothing and publishes nothing', async ({ error, status, reason }) => {
+    {
+      refusal: 'the price is above the maximum charge',
+      error: invalidRequest('amount_too_large', 'amount', 'Amount must be no more than $999,999.99'),
+      status: 400,
+      reason: { message: 'Amount must be no more than $999,999.99' },
+    },
+    {
+      refusal: 'Stripe refuses the amount otherwise',
+      error: invalidRequest('parameter_invalid_integer', 'amount', 'Invalid integer: 1e21'),
+      status: 400,
+      reason: { message: 'Invalid integer: 1e21' },
+    },
+  ])('when $refusal, then it answers $status with the reason, the payment is failed, payment:failed goes out and it is logged', async ({ error, status, reason }) => {
     const { app, lines } = testApp(stubStripe(error));
     const { order, cookie } = await orderFor();
 
     const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(status);
 
     expect(res.body).toEqual({ errors: [reason] });
-    await expectNothingStored(order.id);
+    const payment = await paymentOf(order.id);
+    expect(payment).toMatchObject({ status: PaymentStatus.Failed, failureReason: reason.message });
+    expect(await OpenPayment.findById(order.id)).toBeNull();
+    const bus = await sendOutbox();
+    expect(bus.allEnvelopes().map((e) => e.subject)).toEqual([Subjects.PaymentStarted, Subjects.PaymentFailed]);
+    expect(bus.events<PaymentFailedEvent>(Subjects.PaymentFailed)).toEqual([
+      { id: payment!.paymentId, orderId: order.id, reason: reason.message },
+    ]);
     expect(lines).toContainEqual(
       expect.objectContaining({ msg: 'charge refused', orderId: order.id, status, reason: reason.message }),
     );
   });
 
-  it('when Stripe itself fails, then it answers a bare 500, logs the error with the request id and stores nothing', async () => {
-    const outage = new Stripe.errors.StripeAPIError({ type: 'api_error', message: 'Stripe is having a bad day' });
-    const { app, lines } = testApp(stubStripe(outage));
+  it('when the card was declined and the buyer pays again with another card, then a new attempt goes out under the key <orderId>:2 and is accepted', async () => {
+    const stripe = stubStripe();
+    stripe.charges.create.mockRejectedValueOnce(cardDeclined());
+    const { app } = testApp(stripe);
+    const { order, cookie } = await orderFor();
+    await pay(app, cookie, { token: 'tok_chargeDeclined', orderId: order.id }).expect(402);
+    const declined = await paymentOf(order.id);
+
+    const res = await pay(app, cookie, { token: 'tok_mastercard', orderId: order.id }).expect(201);
+
+    expect(stripe.charges.create.mock.calls).toEqual([
+      [expect.objectContaining({ source: 'tok_chargeDeclined' }), { idempotencyKey: order.id }],
+      [expect.objectContaining({ source: 'tok_mastercard' }), { idempotencyKey: `${order.id}:2` }],
+    ]);
+    expect(res.body.id).not.toBe(declined!.paymentId);
+    expect(await paymentOf(order.id)).toMatchObject({
+      paymentId: res.body.id,
+      attempt: 2,
+      status: PaymentStatus.Succeeded,
+      idempotencyKey: `${order.id}:2`,
+      failedAttempts: [{ paymentId: declined!.paymentId, idempotencyKey: order.id, reason: 'Your card was declined.' }],
+    });
+    expect(await sentSubjects()).toEqual([
+      Subjects.PaymentStarted,
+      Subjects.PaymentFailed,
+      Subjects.PaymentStarted,
+      Subjects.PaymentCreated,
+    ]);
+  });
+});
+
+describe('when Stripe cannot answer', () => {
+  it.each([
+    { failure: 'Stripe is unreachable', stripe: () => stubStripe(stripeDown()) },
+    {
+      failure: 'Stripe answers 5xx',
+      stripe: () => stubStripe(new Stripe.errors.StripeAPIError({ type: 'api_error', message: 'Stripe is having a bad day' })),
+    },
+    {
+      failure: 'Stripe does not answer in time',
+      stripe: () => {
+        const s = stubStripe();
+        s.charges.create.mockImplementation(() => new Promise(() => {}));
+        return s;
+      },
+    },
+  ])('when $failure, then it answers 503 with Retry-After, the payment stays pending for the reconciler and only payment:started went out', async ({ stripe }) => {
+    const { app, lines } = testApp(stripe(), { stripeDeadlineMs: 100 });
     const { order, cookie } = await orderFor();
 
-    const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(500);
+    const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(503);
 
-    expect(res.body).toEqual({ errors: [{ message: 'Something went wrong' }] });
-    expect(JSON.stringify(res.body)).not.toContain('bad day');
-    const logged = lines.find((l) => l.msg === 'unhandled error');
-    expect(logged).toMatchObject({ reqId: res.headers['x-request-id'], err: expect.objectContaining({ message: 'Stripe is having a bad day' }) });
-    await expectNothingStored(order.id);
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+    expect(JSON.stringify(res.body)).not.toMatch(/bad day|ECONNREFUSED/);
+    expect(await paymentOf(order.id)).toMatchObject({ status: PaymentStatus.Pending });
+    const payment = await paymentOf(order.id);
+    expect(await OpenPayment.findById(order.id).lean()).toMatchObject({ paymentId: payment!.paymentId }); // the reconciler's
+    expect(await sentSubjects()).toEqual([Subjects.PaymentStarted]);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'charge outcome unknown, payment left pending', orderId: order.id }));
+  });
+
+  it('when Stripe answers an idempotency conflict, then it answers 409, never 400, and the payment stays pending to be settled by a replay', async () => {
+    const stripe = stubStripe();
+    stripe.charges.create.mockRejectedValueOnce(
+      new Stripe.errors.StripeIdempotencyError({
+        type: 'idempotency_error',
+        message: 'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+      }),
+    );
+    const { app, logger, processor } = testApp(stripe);
+    const { order, cookie } = await orderFor();
+
+    const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(409);
+
+    expect(res.body).toEqual(IN_PROGRESS);
+    expect(await paymentOf(order.id)).toMatchObject({ status: PaymentStatus.Pending });
+    expect(await sentSubjects()).toEqual([Subjects.PaymentStarted]);
+
+    await new Reconciler(processor, logger, { olderThanMs: 0 }).runOnce();
+    expect(await paymentOf(order.id)).toMatchObject({ status: PaymentStatus.Succeeded, stripeId: 'ch_stub' });
+    expect(stripe.charges.create.mock.calls[1]).toEqual(stripe.charges.create.mock.calls[0]);
+  });
+
+  it('when the database fails right after Stripe charged, then it answers 503 and a replay of the stored request settles the charge once', async () => {
+    const stripe = stubStripe();
+    const { app, logger, processor } = testApp(stripe);
+    const { order, cookie } = await orderFor();
+    const lost = Object.assign(new Error('connection 3 to 127.0.0.1:27017 closed'), { name: 'MongoNetworkError' });
+    const write = jest.spyOn(Payment, 'findOneAndUpdate').mockImplementationOnce(() => {
+      throw lost;
+    });
+
+    await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(503);
+    write.mockRestore();
+    expect(await paymentOf(order.id)).toMatchObject({ status: PaymentStatus.Pending });
+
+    const [settled] = await new Reconciler(processor, logger, { olderThanMs: 0 }).runOnce();
+
+    expect(settled).toMatchObject({ outcome: 'succeeded' });
+    expect(stripe.charges.create).toHaveBeenCalledTimes(2);
+    expect(stripe.charges.create.mock.calls[1]).toEqual(stripe.charges.create.mock.calls[0]);
+    expect(await paymentOf(order.id)).toMatchObject({ status: PaymentStatus.Succeeded, stripeId: 'ch_stub' });
+    expect(await sentSubjects()).toEqual([Subjects.PaymentStarted, Subjects.PaymentCreated]);
   });
 });
 
@@ -139,7 +353,7 @@ describe('refusals before any charge', () => {
     ['both missing', {}],
     ['both empty', { token: '  ', orderId: '' }],
     ['not strings', { token: 42, orderId: ['x'] }],
-  ])('when token and orderId are %s, then it answers 400 naming each field', async (_case, body) => {
+  ])('when token and orderId are %s, then it answers 400 naming both fields', async (_case, body) => {
     const stripe = stubStripe();
     const { app } = testApp(stripe);
 
@@ -157,12 +371,13 @@ describe('refusals before any charge', () => {
   it('when orderId is a query operator, then it answers 400 and finds no order with it', async () => {
     const stripe = stubStripe();
     const { app } = testApp(stripe);
-    const { cookie } = await orderFor();
+    const { order, cookie } = await orderFor();
 
     const res = await pay(app, cookie, { token: 'tok_visa', orderId: { $ne: '' } }).expect(400);
 
     expect(res.body.errors).toEqual([expect.objectContaining({ field: 'orderId' })]);
     expect(stripe.charges.create).not.toHaveBeenCalled();
+    await expectNothingStored(order.id);
   });
 
   it.each([
@@ -198,9 +413,28 @@ describe('refusals before any charge', () => {
 
     const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(400);
 
-    expect(res.body).toEqual({ errors: [{ message: 'Cannot pay for a cancelled order' }] });
+    expect(res.body).toEqual(CANCELLED);
     expect(stripe.charges.create).not.toHaveBeenCalled();
     await expectNothingStored(order.id);
+  });
+
+  it('when order:cancelled is applied after the order was checked but before the attempt was stored, then the stored attempt finds the cancel, fails without a charge and it answers 400', async () => {
+    const stripe = stubStripe();
+    const { app, logger, processor } = testApp(stripe);
+    const listener = new OrderCancelledListener(new InMemoryBus(), logger, processor);
+    const { order, cookie } = await orderFor();
+    const insert = Payment.create.bind(Payment) as (...args: unknown[]) => Promise<unknown>;
+    jest.spyOn(Payment, 'create').mockImplementationOnce((async (...args: unknown[]) => {
+      await listener.handle(cancelledEvent(order.id)); // finds no payment to mark
+      return insert(...args);
+    }) as never);
+
+    const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(400);
+
+    expect(res.body).toEqual(CANCELLED);
+    expect(stripe.charges.create).not.toHaveBeenCalled();
+    expect(await paymentOf(order.id)).toMatchObject({ status: PaymentStatus.Failed, failureReason: 'Order was cancelled' });
+    expect(await sentSubjects()).toEqual([Subjects.PaymentStarted, Subjects.PaymentFailed]);
   });
 });
 
@@ -212,7 +446,7 @@ describe('an expired hold', () => {
 
     const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(400);
 
-    expect(res.body).toEqual({ errors: [{ message: 'Cannot pay for a cancelled order' }] });
+    expect(res.body).toEqual(CANCELLED);
     expect(stripe.charges.create).not.toHaveBeenCalled();
     await expectNothingStored(order.id);
   });
@@ -227,41 +461,73 @@ describe('an expired hold', () => {
   });
 });
 
+describe('a charge that lands on an order cancelled meanwhile', () => {
+  it('when order:cancelled is applied while the charge is in flight, then the charge is refunded once, payment:refunded goes out instead of payment:created and it answers 400', async () => {
+    const { stripe, called, release } = stripeHoldingCharges();
+    const { app, logger, processor } = testApp(stripe);
+    const listener = new OrderCancelledListener(new InMemoryBus(), logger, processor);
+    const { order, cookie } = await orderFor();
+
+    const paying = pay(app, cookie, { token: 'tok_visa', orderId: order.id }).then((r) => r);
+    await called;
+    expect(await listener.handle(cancelledEvent(order.id))).toBe('acked');
+    expect(stripe.refunds.create).not.toHaveBeenCalled(); // pending: the charger refunds
+    release();
+    const res = await paying;
+    expect(res.status).toBe(400);
+
+    expect(res.body).toEqual(REFUNDED);
+    const payment = await paymentOf(order.id);
+    expect(payment).toMatchObject({ status: PaymentStatus.Refunded, stripeId: 'ch_held', refund: { id: 're_stub', amount: 2000 } });
+    expect(stripe.refunds.create.mock.calls).toEqual([
+      [
+        { charge: 'ch_held', amount: 2000, metadata: { orderId: order.id, paymentId: payment!.paymentId } },
+        { idempotencyKey: `refund:${payment!.paymentId}` },
+      ],
+    ]);
+    expect(await sentSubjects()).toEqual([Subjects.PaymentStarted, Subjects.PaymentRefunded]);
+  });
+});
+
 describe('paying twice', () => {
   it('when the order is paid again later, then it answers 400 without a second charge, payment or event', async () => {
     const stripe = stubStripe();
     const { app } = testApp(stripe);
     const { order, cookie } = await orderFor();
     await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(201);
-    await flushOutbox([Payment]);
+    await sendOutbox();
 
     const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(400);
 
-    expect(res.body).toEqual({ errors: [{ message: 'Order has already been paid' }] });
+    expect(res.body).toEqual(ALREADY_PAID);
     expect(stripe.charges.create).toHaveBeenCalledTimes(1);
-    expect(await paymentsOf(order.id)).toHaveLength(1);
-    expect(await sentEvents()).toEqual([]);
+    expect(await Payment.find({ orderId: order.id }).lean()).toHaveLength(1);
+    expect(await sentSubjects()).toEqual([]);
   });
 
-  /** A Stripe stub that answers only once `n` charges are in flight, forcing the race. */
-  function stripeHoldingCharges(n: number, chargeIds: string[]) {
-    const stripe = stubStripe();
-    const release: (() => void)[] = [];
-    stripe.charges.create.mockImplementation(
-      () =>
-        new Promise((resolve) => {
-          const i = release.length;
-          release.push(() => resolve({ id: chargeIds[i] ?? chargeIds[0] }));
-          if (release.length === n) release.forEach((r) => r());
-        }),
-    );
-    return stripe;
-  }
+  it('when the owner pays again with another card while the first charge is in flight, then it answers 409 and no second request goes to Stripe', async () => {
+    const { stripe, called, release } = stripeHoldingCharges();
+    const { app } = testApp(stripe);
+    const { order, cookie } = await orderFor();
 
-  it('when the owner submits twice at once, then one request gets 201 and the other 400, with one payment and one event', async () => {
-    // Stripe's idempotency key gives both requests the same charge.
-    const stripe = stripeHoldingCharges(2, ['ch_same']);
-    const { app, lines } = testApp(stripe);
+    const first = pay(app, cookie, { token: 'tok_visa', orderId: order.id }).then((r) => r);
+    await called;
+    const second = await pay(app, cookie, { token: 'tok_mastercard', orderId: order.id }).expect(409);
+    release();
+    const res = await first;
+    expect(res.status).toBe(201);
+
+    expect(second.body).toEqual(IN_PROGRESS);
+    expect(stripe.charges.create.mock.calls).toEqual([
+      [expect.objectContaining({ source: 'tok_visa' }), { idempotencyKey: order.id }],
+    ]);
+    expect(await paymentOf(order.id)).toMatchObject({ paymentId: res.body.id, status: PaymentStatus.Succeeded });
+    expect(await sentSubjects()).toEqual([Subjects.PaymentStarted, Subjects.PaymentCreated]);
+  });
+
+  it('when the owner submits twice at once, then one request charges, the other gets 409 or 400, with one payment and one payment:created', async () => {
+    const stripe = stubStripe();
+    const { app } = testApp(stripe);
     const { order, cookie } = await orderFor();
 
     const results = await Promise.all([
@@ -269,32 +535,65 @@ describe('paying twice', () => {
       pay(app, cookie, { token: 'tok_visa', orderId: order.id }),
     ]);
 
-    expect(results.map((r) => r.status).sort()).toEqual([201, 400]);
-    expect(results.find((r) => r.status === 400)!.body).toEqual({ errors: [{ message: 'Order has already been paid' }] });
-    expect(stripe.charges.create.mock.calls.map(([, options]) => options)).toEqual([
-      { idempotencyKey: order.id },
-      { idempotencyKey: order.id },
-    ]);
-    const payments = await paymentsOf(order.id);
-    expect(payments).toHaveLength(1);
-    expect(String(payments[0]._id)).toBe(results.find((r) => r.status === 201)!.body.id);
-    expect(await sentEvents()).toHaveLength(1);
-    expect(lines.filter((l) => l.msg === 'order charged twice, refund needed')).toEqual([]);
+    const statuses = results.map((r) => r.status).sort();
+    expect([[201, 400], [201, 409]]).toContainEqual(statuses);
+    expect(stripe.charges.create).toHaveBeenCalledTimes(1);
+    expect(await Payment.find({ orderId: order.id }).lean()).toHaveLength(1);
+    expect(await sentSubjects()).toEqual([Subjects.PaymentStarted, Subjects.PaymentCreated]);
   });
 
-  it('when two simultaneous submits got different charges, then the second is refused and the double charge is logged as an error', async () => {
-    const stripe = stripeHoldingCharges(2, ['ch_first', 'ch_second']);
+  it('when a crashed request left the payment pending and the owner retries with a new token, then the stored request is replayed under its key and it answers 201 from the result', async () => {
+    const stripe = stubStripe();
     const { app, lines } = testApp(stripe);
     const { order, cookie } = await orderFor();
+    const { paymentId } = await crashedAttempt(order, 'tok_visa');
 
-    await Promise.all([
-      pay(app, cookie, { token: 'tok_visa', orderId: order.id }),
-      pay(app, cookie, { token: 'tok_visa', orderId: order.id }),
+    const res = await pay(app, cookie, { token: 'tok_mastercard', orderId: order.id }).expect(201);
+
+    expect(res.body).toEqual({ id: paymentId });
+    expect(stripe.charges.create.mock.calls).toEqual([
+      [{ amount: 2000, currency: 'usd', source: 'tok_visa', metadata: { orderId: order.id } }, { idempotencyKey: order.id }],
     ]);
+    expect(await paymentOf(order.id)).toMatchObject({ status: PaymentStatus.Succeeded, charge: { source: 'tok_visa' } });
+    expect(await sentSubjects()).toEqual([Subjects.PaymentStarted, Subjects.PaymentCreated]);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'replaying the stored charge request', orderId: order.id }));
+  });
 
-    const [kept] = await paymentsOf(order.id);
-    const logged = lines.find((l) => l.msg === 'order charged twice, refund needed');
-    expect(logged).toMatchObject({ level: 50, orderId: order.id, keptStripeId: kept.stripeId });
-    expect([kept.stripeId, logged!.stripeId].sort()).toEqual(['ch_first', 'ch_second']);
+  it('when the replay of a crashed request is declined, then it answers 402 and the next payment is a new attempt', async () => {
+    const stripe = stubStripe(cardDeclined());
+    const { app } = testApp(stripe);
+    const { order, cookie } = await orderFor();
+    await crashedAttempt(order, 'tok_chargeDeclined');
+
+    await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(402);
+    stripe.charges.create.mockResolvedValueOnce({ id: 'ch_second' });
+    await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(201);
+
+    expect(stripe.charges.create.mock.calls.map(([params, options]) => [params.source, options])).toEqual([
+      ['tok_chargeDeclined', { idempotencyKey: order.id }],
+      ['tok_visa', { idempotencyKey: `${order.id}:2` }],
+    ]);
+    expect(await paymentOf(order.id)).toMatchObject({ attempt: 2, status: PaymentStatus.Succeeded, stripeId: 'ch_second' });
+  });
+
+  it('when the order was paid before payments recorded attempts (an old payment document), then it answers 400 and charges nothing', async () => {
+    const stripe = stubStripe();
+    const { app } = testApp(stripe);
+    const { order, cookie } = await orderFor();
+    await Payment.collection.insertOne({
+      _id: new mongoose.Types.ObjectId(),
+      orderId: order.id,
+      stripeId: 'ch_old',
+      amount: 2000,
+      createdAt: new Date(),
+      outbox: [],
+    } as never);
+
+    const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(400);
+
+    expect(res.body).toEqual(ALREADY_PAID);
+    expect(stripe.charges.create).not.toHaveBeenCalled();
+    expect(await sentSubjects()).toEqual([]);
   });
 });
+
