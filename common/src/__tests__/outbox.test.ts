@@ -127,3 +127,27 @@ it('when the writing process is killed (SIGKILL) before its relay ran, then a re
   expect(got[0].id).toBe(written.eventId);
   expect((await Thing.collection.findOne({ _id: new mongoose.Types.ObjectId(written.docId) }))!.outbox).toEqual([]);
 });
+
+it('when a publish fails, then the relay retries that document by itself with backoff, without waiting for a sweep', async () => {
+  const tag = unique('backoff');
+  const got = await collect(tag);
+  const bus = await connectBus('relay');
+  let failing = 2;
+  const flaky = {
+    publishRaw: (s: string, p: string) => (failing-- > 0 ? Promise.reject(new Error('bus down')) : bus.publishRaw(s, p)),
+    subscribe: bus.subscribe.bind(bus),
+  };
+  const { logger, lines } = captureLogger();
+  // No sweep in this test's lifetime: only the retry can send it.
+  const relay = new OutboxRelay(flaky, [Thing], logger, { pollIntervalMs: 600_000, retryDelayMs: 100 }).start();
+  await sleep(300);
+  failing = 2;
+  const entry = new TicketCreatedPublisher().toOutbox({ id: 't8', version: 0, title: `${tag} 8`, price: 5, userId: 'u' });
+  const doc = await Thing.create({ title: 'w', outbox: [entry] });
+  await waitFor(() => got.length === 1, 5_000, 'the event after two failed publishes');
+  await relay.stop();
+  expect(got[0].id).toBe(entry.id);
+  expect(lines.some((l) => l.msg === 'outbox publish failed, will retry')).toBe(true);
+  await waitFor(() => true);
+  expect((await Thing.collection.findOne({ _id: doc._id }))!.outbox).toEqual([]);
+});

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import mongoose from 'mongoose';
-import { createApp, requireAuth, sessionCookieValue, TransientError, verifySessionToken } from '../index';
+import { createApp, isTransientError, requireAuth, sessionCookieValue, TransientError, verifySessionToken } from '../index';
 import { captureLogger, signinCookie, testJwtKey } from '../testing';
 
 const key = testJwtKey();
@@ -127,5 +127,21 @@ describe('session tokens', () => {
     const token = jwt.sign({ id: 'u1', email: 'a@b.co' }, key, { algorithm: 'HS256', expiresIn: 60 });
     const res = await request(app).post('/api/things').set('Cookie', sessionCookieValue(token)).send({ title: 'x' });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('isTransientError', () => {
+  it('when stripe-node reports a connection, API or rate-limit error (named "Error", class in type), then it is transient; a card error is not', () => {
+    const stripeError = (type: string) => Object.assign(new Error('stripe'), { type });
+    expect(isTransientError(stripeError('StripeConnectionError'))).toBe(true);
+    expect(isTransientError(stripeError('StripeAPIError'))).toBe(true);
+    expect(isTransientError(stripeError('StripeRateLimitError'))).toBe(true);
+    expect(isTransientError(stripeError('StripeCardError'))).toBe(false);
+    expect(isTransientError(stripeError('StripeInvalidRequestError'))).toBe(false);
+  });
+
+  it('when the cause of an error is a refused connection, then it is transient', () => {
+    expect(isTransientError(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }))).toBe(true);
+    expect(isTransientError(new Error('Ticket not found'))).toBe(false);
   });
 });

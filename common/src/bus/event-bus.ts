@@ -14,6 +14,13 @@ export interface SubscribeOptions {
   /** How long the server waits for an ack before redelivering. */
   ackWaitMs: number;
   maxInFlight: number;
+  /**
+   * false: every process gets every message from now on (no queue group, no durable
+   * position, nothing replayed): for per-process read models that only need what happens
+   * while they run, and re-read their source after a reconnect (`onReconnect`).
+   * Default true: a durable queue group.
+   */
+  durable?: boolean;
 }
 
 export interface BusSubscription {
@@ -26,4 +33,6 @@ export interface EventBus {
   /** Resolves once the server has stored the message (NATS Streaming publish ack). */
   publishRaw(subject: string, payload: string): Promise<void>;
   subscribe(opts: SubscribeOptions, onDelivery: (delivery: Delivery) => void): BusSubscription;
+  /** Called after every (re)connection: what a non-durable subscriber missed is not replayed. */
+  onReconnect?(callback: () => void): void;
 }

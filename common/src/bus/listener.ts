@@ -84,6 +84,8 @@ export abstract class Listener<E extends AnyEvent> {
   abstract onMessage(data: E['data'], ctx: MessageContext): Promise<void>;
 
   ackWaitMs = 30_000;
+  /** false: a per-process, non-durable subscription from now on (see SubscribeOptions). */
+  durable = true;
   maxAttempts = 5;
   maxOutOfOrderAttempts = 60;
   maxInFlight = 32;
@@ -114,6 +116,7 @@ export abstract class Listener<E extends AnyEvent> {
         queueGroup: this.queueGroupName,
         ackWaitMs: this.ackWaitMs,
         maxInFlight: this.maxInFlight,
+        durable: this.durable,
       },
       (delivery) => this.accept(delivery),
     );

@@ -37,6 +37,8 @@ export class NatsBus implements EventBus {
   private subs: ActiveSubscription[] = [];
   private closing = false;
   private reconnecting?: Promise<void>;
+  private reconnectCallbacks: (() => void)[] = [];
+  private everConnected = false;
 
   private constructor(private readonly opts: NatsBusOptions) {}
 
@@ -73,6 +75,8 @@ export class NatsBus implements EventBus {
       try {
         this.stan = await this.connectOnce();
         metrics.busConnected.set(1);
+        if (this.everConnected) for (const cb of this.reconnectCallbacks) cb();
+        this.everConnected = true;
         this.opts.logger.info({ url: this.opts.url, clientId: this.opts.clientId }, 'connected to NATS Streaming');
         return;
       } catch (err) {
@@ -140,14 +144,12 @@ export class NatsBus implements EventBus {
   }
 
   private attach(stan: Stan, s: ActiveSubscription) {
-    const so = stan
-      .subscriptionOptions()
-      .setDeliverAllAvailable()
-      .setManualAckMode(true)
-      .setAckWait(s.opts.ackWaitMs)
-      .setMaxInFlight(s.opts.maxInFlight)
-      .setDurableName(s.opts.queueGroup);
-    const sub = stan.subscribe(s.opts.subject, s.opts.queueGroup, so);
+    const durable = s.opts.durable !== false;
+    const so = stan.subscriptionOptions().setManualAckMode(true).setAckWait(s.opts.ackWaitMs).setMaxInFlight(s.opts.maxInFlight);
+    // Durable: deliver everything not yet acked by the group. Not durable: from now on.
+    const sub = durable
+      ? stan.subscribe(s.opts.subject, s.opts.queueGroup, so.setDeliverAllAvailable().setDurableName(s.opts.queueGroup))
+      : stan.subscribe(s.opts.subject, so);
     sub.on('error', (err) => this.opts.logger.error({ err, subject: s.opts.subject }, 'subscription error'));
     sub.on('message', (msg: Message) => {
       const data = msg.getData();
@@ -181,12 +183,16 @@ export class NatsBus implements EventBus {
         s.current = undefined;
         if (!sub || sub.isClosed()) return;
         // close(), not unsubscribe(): unsubscribing would delete the durable position.
+        // A non-durable one has no position: unsubscribe it.
+        const durable = s.opts.durable !== false;
         await new Promise<void>((resolve) => {
           const done = () => resolve();
           sub.once('closed', done);
+          sub.once('unsubscribed', done);
           sub.once('error', done);
           try {
-            sub.close();
+            if (durable) sub.close();
+            else sub.unsubscribe();
           } catch {
             resolve();
           }
@@ -194,6 +200,10 @@ export class NatsBus implements EventBus {
         });
       },
     };
+  }
+
+  onReconnect(callback: () => void): void {
+    this.reconnectCallbacks.push(callback);
   }
 
   publishRaw(subject: string, payload: string): Promise<void> {

@@ -40,8 +40,10 @@ const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPI
 /** True when `err` (or its cause) says a dependency is unavailable rather than the input is bad. */
 export function isTransientError(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 4) return false;
-  const e = err as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown; errorLabels?: unknown };
+  const e = err as { name?: unknown; type?: unknown; code?: unknown; message?: unknown; cause?: unknown; errorLabels?: unknown };
   if (typeof e.name === 'string' && TRANSIENT_NAMES.has(e.name)) return true;
+  // stripe-node's errors are named "Error"; their class is in `type`.
+  if (typeof e.type === 'string' && TRANSIENT_NAMES.has(e.type)) return true;
   if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
   if (Array.isArray(e.errorLabels) && e.errorLabels.includes('RetryableWriteError')) return true;
   if (typeof e.message === 'string') {

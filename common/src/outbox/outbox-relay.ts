@@ -18,10 +18,14 @@ function envelopeTrace(payload: string): { traceparent?: string; tracestate?: st
 
 export interface OutboxRelayOptions {
   /**
-   * How often to sweep for entries that no write of this process announced: left by a
-   * process that died between write and publish, or by a publish that failed. Default 10 s.
+   * How often to sweep for entries that no write of this process announced (left by a
+   * process that died between write and publish and did not come back: its restart sweeps
+   * at start). Default 5 min: on FerretDB a sweep reads the whole collection.
    */
   pollIntervalMs?: number;
+  /** First and longest wait before publishing again what failed to publish. */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
   /** Documents read per sweep and model. */
   batchSize?: number;
   /** Documents published at once on the hot path (each document's entries stay in order). */
@@ -49,9 +53,11 @@ const RECENT_LIMIT = 5_000;
  * does not grow with the data stored (it used to: a `find({'outbox.0': {$exists: true}})`
  * after every write, which FerretDB evaluates over the whole collection).
  *
- * Recovery: a sweep at start and every `pollIntervalMs` finds documents that still hold
- * entries (sparse index on `outbox.id`), so nothing a killed process or a failed publish
- * left behind is lost.
+ * Recovery: what failed to publish (bus down) stays queued here by `_id` and is retried
+ * with backoff, again without scanning. A sweep at start (a restarted process finds what
+ * it left when killed) and every `pollIntervalMs` (what another, vanished replica left)
+ * finds documents that still hold entries: on MongoDB through the sparse index on
+ * `outbox.id`, on FerretDB by reading the collection, which is why it is rare.
  *
  * Delivery is at least once: a crash after the publish and before the `$pullAll`, two
  * replicas sweeping the same document, or two writes of one document announcing the same
@@ -64,6 +70,8 @@ export class OutboxRelay {
   private queue = new Map<string, Pending>();
   private sweepWanted = false;
   private stopped = true;
+  private failures = 0;
+  private retryTimer?: NodeJS.Timeout;
   /** Entry ids published recently, so an entry announced by two writes goes out once. */
   private recent = new Set<string>();
   private readonly onWritten = (w: OutboxWrite) => this.announce(w);
@@ -79,7 +87,7 @@ export class OutboxRelay {
     if (!this.stopped) return this;
     this.stopped = false;
     outboxSignal.on('written', this.onWritten);
-    this.timer = setInterval(() => this.requestSweep(), this.opts.pollIntervalMs ?? 10_000);
+    this.timer = setInterval(() => this.requestSweep(), this.opts.pollIntervalMs ?? 300_000);
     this.timer.unref();
     this.requestSweep();
     return this;
@@ -93,7 +101,7 @@ export class OutboxRelay {
 
   /** Kept for callers that only want "publish whatever is pending". */
   kick(): void {
-    if (this.stopped || this.running) return;
+    if (this.stopped || this.running || this.retryTimer) return;
     this.running = this.loop().finally(() => {
       this.running = undefined;
       // Work announced while the last pass was finishing.
@@ -120,17 +128,41 @@ export class OutboxRelay {
       try {
         if (this.queue.size > 0) {
           const batch = [...this.queue.values()].slice(0, this.opts.concurrency ?? 16);
-          for (const p of batch) this.queue.delete(`${p.model.collection.collectionName}:${String(p.id)}`);
+          const key = (p: Pending) => `${p.model.collection.collectionName}:${String(p.id)}`;
+          for (const p of batch) this.queue.delete(key(p));
           const results = await Promise.allSettled(batch.map((p) => this.publishDocument(p.model, p.id, p.outbox)));
-          const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-          if (failed) throw failed.reason;
+          let failure: unknown;
+          results.forEach((r, i) => {
+            if (r.status === 'fulfilled') return;
+            failure ??= r.reason;
+            // Still stored: queue it again, unless a later write of the document did.
+            const p = batch[i];
+            if (!this.queue.has(key(p))) this.queue.set(key(p), { model: p.model, id: p.id });
+          });
+          if (failure !== undefined) throw failure;
         } else {
           this.sweepWanted = false;
-          await this.sweep();
+          try {
+            await this.sweep();
+          } catch (err) {
+            this.sweepWanted = true;
+            throw err;
+          }
         }
+        this.failures = 0;
       } catch (err) {
-        // What failed is still stored: the next sweep (timer) sends it.
-        this.logger.warn({ err: (err as Error)?.message ?? err }, 'outbox publish failed, the sweep will retry');
+        this.failures++;
+        const base = this.opts.retryDelayMs ?? 500;
+        const delay = Math.min(base * 2 ** (this.failures - 1), this.opts.maxRetryDelayMs ?? 15_000);
+        if (this.failures === 1 || this.failures % 10 === 0) {
+          this.logger.warn({ err: (err as Error)?.message ?? err, pending: this.queue.size, retryInMs: delay }, 'outbox publish failed, will retry');
+        }
+        metrics.outboxPending.set({ collection: 'queued' }, this.queue.size);
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.kick();
+        }, delay);
+        this.retryTimer.unref();
         return;
       }
     }
@@ -233,6 +265,8 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     outboxSignal.off('written', this.onWritten);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;

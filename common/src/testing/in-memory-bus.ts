@@ -54,6 +54,17 @@ export class InMemoryBus implements EventBus {
     return this.published.filter((p) => p.subject === 'dead-letter').map((p) => JSON.parse(p.payload));
   }
 
+  private reconnectCallbacks: (() => void)[] = [];
+
+  onReconnect(callback: () => void): void {
+    this.reconnectCallbacks.push(callback);
+  }
+
+  /** As after a lost connection: calls every onReconnect callback. */
+  simulateReconnect(): void {
+    for (const cb of this.reconnectCallbacks) cb();
+  }
+
   reset(): void {
     this.published.length = 0;
     this.acked.length = 0;
