@@ -3,6 +3,7 @@ import { buildApp } from './app';
 import { loadServiceConfig, SERVICE_NAME } from './config';
 import { OrderCancelledListener } from './events/listeners/order-cancelled-listener';
 import { OrderCreatedListener } from './events/listeners/order-created-listener';
+import { TicketCreatedFollower, TicketUpdatedFollower } from './events/listeners/ticket-list-follower';
 import { listedTickets } from './models/listed-tickets';
 import { Ticket } from './models/ticket';
 
@@ -16,8 +17,18 @@ main(SERVICE_NAME, async () => {
     port: config.PORT,
     mongoUri: config.MONGO_URI,
     nats: natsOptions(config),
+    metricsPort: config.METRICS_PORT,
     app: ({ isReady }) => buildApp({ logger, jwtKey: config.JWT_KEY, cookieSecure: config.COOKIE_SECURE, isReady }),
-    listeners: ({ bus }) => [new OrderCreatedListener(bus, logger), new OrderCancelledListener(bus, logger)],
+    listeners: ({ bus }) => {
+      // What another replica wrote while this one was away from the bus is read back once.
+      bus.onReconnect(() => void listedTickets.refresh().catch((err) => logger.warn({ err }, 'ticket list refresh after reconnect failed')));
+      return [
+        new OrderCreatedListener(bus, logger),
+        new OrderCancelledListener(bus, logger),
+        new TicketCreatedFollower(bus, logger),
+        new TicketUpdatedFollower(bus, logger),
+      ];
+    },
     outboxModels: [Ticket],
     // The list is served from memory: loaded before HTTP listens, so no request sees it empty.
     onStart: async () => {

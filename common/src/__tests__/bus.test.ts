@@ -208,3 +208,22 @@ it('when the server redelivers while the handler is still failing, then the atte
   await sleep(1_500);
   expect(attempts).toEqual([1, 2, 3]);
 });
+
+it('when two processes follow a subject without durability, then each gets every new event, and none from before it subscribed', async () => {
+  const tag = unique('follow');
+  const publisher = new TicketCreatedPublisher(await connectBus());
+  await publisher.publish(ticket(tag, 0)); // before anyone follows: never delivered
+  const seen: string[][] = [[], []];
+  for (const i of [0, 1]) {
+    const l = new TestListener(await connectBus(), captureLogger().logger, 'follower', tag, async (data) => {
+      seen[i].push(data.title);
+    });
+    l.durable = false;
+    l.listen();
+  }
+  await sleep(300);
+  for (const n of [1, 2, 3]) await publisher.publish(ticket(tag, n));
+  await waitFor(() => seen[0].length === 3 && seen[1].length === 3, 10_000, 'both followers');
+  await sleep(300);
+  expect(seen).toEqual([[`${tag} #1`, `${tag} #2`, `${tag} #3`], [`${tag} #1`, `${tag} #2`, `${tag} #3`]]);
+});
