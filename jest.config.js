@@ -9,5 +9,6 @@ module.exports = {
     '<rootDir>/expiration',
     '<rootDir>/client',
     '<rootDir>/integration',
+    '<rootDir>/chaos',
   ],
 };

@@ -10,12 +10,13 @@
 #   tools        go test of the FerretDB gate (tools/)
 #   deploy       Dockerfiles, Kubernetes manifests, skaffold.yaml and workflows through real validators
 #   integration  the cross-service test: the five services on real servers behind the gateway
+#   chaos        fault injection on the local stack (kill -9, SIGSTOP/SIGCONT, restarts on the same data)
 #   e2e          the web app in Debian's Chromium against the local stack
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-ALL_PARTS=(unit client tools deploy integration e2e)
+ALL_PARTS=(unit client tools deploy integration chaos e2e)
 PARTS=("$@")
 [[ ${#PARTS[@]} -eq 0 ]] && PARTS=("${ALL_PARTS[@]}")
 for p in "${PARTS[@]}"; do
@@ -111,6 +112,11 @@ fi
 if wants integration; then
   echo "== integration: the services together"
   run_jest integration --selectProjects integration
+fi
+if wants chaos; then
+  echo "== chaos: fault injection on the local stack"
+  run_jest chaos --selectProjects chaos
+  [[ -f "$RESULTS/chaos.txt" ]] && cat "$RESULTS/chaos.txt"
 fi
 if wants e2e; then
   echo "== e2e: the web app in Chromium"

@@ -33,6 +33,7 @@ main('auth', async () => {
     name: 'auth',
     logger,
     port: config.PORT,
+    metricsPort: config.METRICS_PORT,
     mongoUri: config.MONGO_URI,
     app: ({ isReady }) =>
       buildApp({

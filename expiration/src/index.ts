@@ -1,4 +1,4 @@
-import { createLogger, main, natsOptions, runService } from '@ticketing/common';
+import { createLogger, main, natsOptions, observeQueue, runService } from '@ticketing/common';
 import { buildApp } from './app';
 import { loadServiceConfig } from './config';
 import { OrderCreatedListener } from './events/listeners/order-created-listener';
@@ -11,11 +11,13 @@ main('expiration', async () => {
   // Redis first: the listener needs the queue as soon as the bus delivers.
   const redis = await connectRedis(config.REDIS_URL, logger);
   const jobs = new ExpirationJobs(redis, logger);
+  observeQueue('expiration', () => jobs.queue.getJobCounts('waiting', 'delayed', 'active', 'failed'));
 
   return runService({
     name: 'expiration',
     logger,
     port: config.PORT,
+    metricsPort: config.METRICS_PORT,
     nats: natsOptions(config),
     app: ({ isReady }) => buildApp({ logger, isReady }),
     listeners: ({ bus }) => [new OrderCreatedListener(bus, logger, jobs.queue)],

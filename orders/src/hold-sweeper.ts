@@ -1,17 +1,20 @@
 import type { Logger } from '@ticketing/common';
 import { SERVICE_NAME } from './config';
-import { cancelOverdueOrder, holdEndsAt, Order, overdueHoldsFilter } from './models/order';
+import { ActiveHold } from './models/active-hold';
+import { cancelOverdueOrder, holdEndsAt, isActive, setHoldMarker } from './models/order';
 
 export interface HoldSweeperOptions {
   intervalMs: number;
-  /** Orders read per query; a sweep reads again while a batch comes back full. */
+  /** Markers read per query; a sweep reads again while a batch comes back full. */
   batchSize?: number;
 }
 
 /**
  * Holds always end, even when the expiration service's job was lost (Redis flushed, the
  * event dead-lettered): every few seconds this cancels the active orders whose hold —
- * expiresAt, or holdUntil while a payment extends it — has passed. Each cancel is the same
+ * expiresAt, or holdUntil while a payment extends it — has passed. It finds them by their
+ * ActiveHold markers and reads each order by _id: it never queries the orders collection,
+ * which FerretDB would read in full each time, blocking the database for seconds. Each cancel is the same
  * hold-aware compare-and-set as expiration:complete's, so the two (and several orders
  * replicas sweeping at once) cancel an order once and publish one order:cancelled.
  */
@@ -54,20 +57,51 @@ export class HoldSweeper {
     const batchSize = this.opts.batchSize ?? 100;
     const started = Date.now();
     let cancelled = 0;
-    let seen = 0;
+    // Markers taken up in this pass: one that stays due (an error, or `now` ahead of the
+    // clock) is not read again, so it cannot hide the ones behind it.
+    const seen: string[] = [];
     // Bounded: what is left is taken by the next sweep.
     for (let round = 0; round < 10; round++) {
-      const due = await Order.find(overdueHoldsFilter(now), { _id: 1 }).limit(batchSize).lean();
-      seen += due.length;
-      for (const { _id } of due) {
-        const { order, cancelled: done } = await cancelOverdueOrder(String(_id), { requestId: 'hold-sweeper', source: SERVICE_NAME });
-        if (!done || !order) continue;
-        cancelled++;
-        this.logger.info({ orderId: order.id, holdEndedAt: holdEndsAt(order).toISOString() }, 'hold over: order cancelled by the sweeper');
+      // The markers of the holds running now, never the orders: a small collection.
+      const due = await ActiveHold.find({ endsAt: { $lte: now }, ...(seen.length > 0 && { _id: { $nin: seen } }) }, { _id: 1 })
+        .sort({ endsAt: 1 })
+        .limit(batchSize)
+        .lean();
+      for (const { _id: orderId } of due) {
+        seen.push(orderId);
+        try {
+          if (await this.endHold(orderId)) cancelled++;
+        } catch (err) {
+          this.logger.warn({ err, orderId }, 'hold could not be checked, will retry');
+        }
       }
       if (due.length < batchSize) break;
     }
-    this.logger.debug({ seen, cancelled, ms: Date.now() - started }, 'hold sweep done');
+    this.logger.debug({ seen: seen.length, cancelled, ms: Date.now() - started }, 'hold sweep done');
     return cancelled;
+  }
+
+  /**
+   * The marker says the hold is over: the order, read by _id, decides. Returns true when
+   * this call cancelled it (the cancel removes the marker).
+   */
+  private async endHold(orderId: string): Promise<boolean> {
+    const { order, cancelled } = await cancelOverdueOrder(orderId, { requestId: 'hold-sweeper', source: SERVICE_NAME });
+    if (cancelled) {
+      this.logger.info({ orderId, holdEndedAt: holdEndsAt(order!).toISOString() }, 'hold over: order cancelled by the sweeper');
+      return true;
+    }
+    if (!order || !isActive(order)) {
+      // Paid or cancelled meanwhile (its own removal did not happen), or never stored (the
+      // process died between the marker and the order).
+      await ActiveHold.deleteOne({ _id: orderId });
+      this.logger.debug({ orderId, status: order?.status ?? 'missing' }, 'hold marker of a finished or missing order removed');
+      return false;
+    }
+    // Still held: a payment in flight extended it (or the marker was early). Looked at
+    // again when the hold ends.
+    const endsAt = await setHoldMarker(orderId, holdEndsAt(order));
+    this.logger.debug({ orderId, endsAt: endsAt?.toISOString() }, 'hold extended: marker moved to its end');
+    return false;
   }
 }

@@ -20,6 +20,7 @@ main('payments', async () => {
     name: 'payments',
     logger,
     port: config.PORT,
+    metricsPort: config.METRICS_PORT,
     mongoUri: config.MONGO_URI,
     nats: natsOptions(config),
     app: ({ isReady }) =>

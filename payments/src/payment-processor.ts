@@ -14,6 +14,7 @@ import {
   STRIPE_CALL_DEADLINE_MS,
   StripeClient,
   withDeadline,
+  stripeCall,
 } from './stripe';
 
 /**
@@ -218,7 +219,7 @@ export class PaymentProcessor {
     try {
       // The stored request, exactly: a replay under the same key never differs from the original.
       charge = await withDeadline(
-        () => this.stripe.charges.create(payment.charge, { idempotencyKey: payment.idempotencyKey }),
+        () => stripeCall('charges.create', () => this.stripe.charges.create(payment.charge, { idempotencyKey: payment.idempotencyKey })),
         this.stripeDeadlineMs,
       );
     } catch (err) {
@@ -288,9 +289,11 @@ export class PaymentProcessor {
     try {
       const refund = await withDeadline(
         () =>
-          this.stripe.refunds.create(
-            { charge: stripeId, amount: payment.amount, metadata: { orderId: _id, paymentId } },
-            { idempotencyKey: `refund:${paymentId}` },
+          stripeCall('refunds.create', () =>
+            this.stripe.refunds.create(
+              { charge: stripeId, amount: payment.amount, metadata: { orderId: _id, paymentId } },
+              { idempotencyKey: `refund:${paymentId}` },
+            ),
           ),
         this.stripeDeadlineMs,
       );

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { BadRequestError, PaymentRequiredError, TransientError } from '@ticketing/common';
+import { BadRequestError, metrics, PaymentRequiredError, SpanKind, TransientError, withSpan } from '@ticketing/common';
 
 /**
  * The Stripe calls the service makes. The app takes this instead of the whole SDK, so
@@ -56,6 +56,22 @@ export async function withDeadline<T>(call: () => Promise<T>, deadlineMs = STRIP
     return await Promise.race([call(), late]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * One Stripe call, measured (external_call_duration_seconds{system="stripe"}) and traced
+ * as a client span of the request or handler that makes it.
+ */
+export async function stripeCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  const end = metrics.externalCalls.startTimer({ system: 'stripe', operation });
+  try {
+    const result = await withSpan(`stripe ${operation}`, call, { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'stripe' } });
+    end({ outcome: 'ok' });
+    return result;
+  } catch (err) {
+    end({ outcome: isDefinitiveRefusal(err) ? 'refused' : asTransient(err) ? 'unavailable' : 'error' });
+    throw err;
   }
 }
 

@@ -6,6 +6,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   runDir?: string;
   log?: (line: string) => void;
+  /** Restart a service that exits unasked, as Kubernetes would (default true). */
+  restartOnCrash?: boolean;
 }
 
 export interface ProcessHandle {
@@ -13,6 +15,14 @@ export interface ProcessHandle {
   logFile: string;
   readonly running: boolean;
   exited: Promise<number | string>;
+  readonly pid: number;
+  paused: boolean;
+  restartOnCrash: boolean;
+  crashes: { at: Date; code: number | string }[];
+  kill(signal?: NodeJS.Signals): boolean;
+  pause(): boolean;
+  resume(): boolean;
+  restart(opts?: { graceMs?: number }): Promise<ProcessHandle>;
   child: { pid?: number };
   stop(graceMs?: number): Promise<number | string | undefined>;
 }

@@ -6,7 +6,7 @@ const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { freePort, startProcess, waitUntil, StackError, httpOk, tcpOpen, tail } = require('./processes');
+const { freePort, startProcess, supervise, waitUntil, StackError, httpOk, tcpOpen, tail } = require('./processes');
 const { createGateway } = require('./gateway');
 const { buildIfStale, ROOT } = require('./build');
 const { writeNatsAuthConfig } = require('./nats-auth');
@@ -39,8 +39,17 @@ async function startStack(opts = {}) {
     for (const h of [...handles].reverse()) await h.stop();
   };
 
-  const spawnLogged = (name, cmd, args, extraEnv = {}, cwd = ROOT) => {
-    const h = startProcess({ name, cmd, args, env: extraEnv, cwd, logFile: path.join(logDir, `${name}.log`) });
+  const spawnLogged = (name, cmd, args, extraEnv = {}, cwd = ROOT, supervised = false) => {
+    const h = startProcess({
+      name,
+      cmd,
+      args,
+      env: extraEnv,
+      cwd,
+      logFile: path.join(logDir, `${name}.log`),
+      restartOnCrash: supervised,
+      onCrash: (_h, code) => log(`${name} exited unexpectedly (${code}); restarting it`),
+    });
     handles.push(h);
     return h;
   };
@@ -149,6 +158,10 @@ async function startStack(opts = {}) {
       await waitUntil(h, () => httpOk(`${url}/`), { timeoutMs: 60_000, what: 'serving pages' });
       log('client ready');
     }
+
+    // Like a Deployment: once up, a service that dies unasked is started again on the same
+    // data (a piece that cannot start at all still fails the start above, with its log).
+    if (opts.restartOnCrash !== false) for (const s of SERVICES) supervise(handles.find((x) => x.name === s));
 
     return {
       url,

@@ -30,56 +30,169 @@ function tail(file, lines = 30) {
 /**
  * Starts `cmd args` with output appended to `logFile`. The returned handle knows whether
  * the process is still running and can stop it (TERM, then KILL after `graceMs`).
+ *
+ * For fault injection (chaos/) it can also signal the process (`kill`, `pause`/`resume`
+ * with SIGSTOP/SIGCONT) and `restart` it with the same command, arguments, environment
+ * and working directory — so on the same data directory. With `restartOnCrash` (or
+ * `supervise(handle)` later) a process that exits when nobody asked it to is started again
+ * after `restartDelayMs`, as Kubernetes restarts a crashed container, with a log line;
+ * `handle.crashes` lists those exits. An exit caused through `stop` or `kill` is expected.
  */
-function startProcess({ name, cmd, args = [], env = {}, cwd, logFile }) {
-  const out = fs.openSync(logFile, 'a');
-  const child = spawn(cmd, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', out, out],
-    // Own process group: a Ctrl-C in the terminal reaches only the orchestrator, which
-    // then stops the children in order (services before the servers they use).
-    detached: true,
-  });
-  fs.closeSync(out);
+function startProcess({ name, cmd, args = [], env = {}, cwd, logFile, restartOnCrash = false, restartDelayMs = 1_000, onCrash }) {
+  const note = (line) => {
+    try {
+      fs.appendFileSync(logFile, `\n[stack] ${new Date().toISOString()} ${line}\n`);
+    } catch {
+      /* log dir removed */
+    }
+  };
+  let child;
+  let exited;
+  let expectExit = false;
+  let stopping = false;
+  let restartTimer;
+  const spawnChild = () => {
+    const out = fs.openSync(logFile, 'a');
+    const c = spawn(cmd, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', out, out],
+      // Own process group: a Ctrl-C in the terminal reaches only the orchestrator, which
+      // then stops the children in order (services before the servers they use).
+      detached: true,
+    });
+    fs.closeSync(out);
+    child = c;
+    handle.exitCode = undefined;
+    handle.paused = false;
+    expectExit = false;
+    exited = new Promise((resolve) => {
+      let done = false;
+      const finish = (code) => {
+        if (done) return;
+        done = true;
+        if (child !== c) return resolve(code); // an older incarnation
+        handle.exitCode = code;
+        resolve(code);
+        if (!expectExit && !stopping) {
+          handle.crashes.push({ at: new Date(), code });
+          onCrash?.(handle, code);
+          if (handle.restartOnCrash) {
+            // Back off like Kubernetes' CrashLoopBackOff: doubling per crash in the last minute, ≤ 30 s.
+            const recent = handle.crashes.filter((c) => Date.now() - c.at.getTime() < 60_000).length;
+            const delay = Math.min(restartDelayMs * 2 ** (recent - 1), 30_000);
+            note(`${name} exited unexpectedly (${code}); restarting in ${delay} ms`);
+            restartTimer = setTimeout(() => {
+              restartTimer = undefined;
+              if (!stopping && !handle.running) spawnChild();
+            }, delay);
+          }
+        }
+      };
+      c.once('exit', (code, signal) => finish(code ?? signal));
+      c.once('error', (err) => {
+        fs.appendFileSync(logFile, `\n[stack] could not start ${cmd}: ${err.message}\n`);
+        finish('spawn-error');
+      });
+    });
+  };
+  const signalGroup = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+      return true;
+    } catch {
+      return false; // already gone
+    }
+  };
   const handle = {
     name,
     logFile,
-    child,
+    cmd,
+    args,
+    env,
+    cwd,
     exitCode: undefined,
-    exited: new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        handle.exitCode = code ?? signal;
-        resolve(handle.exitCode);
-      });
-      child.once('error', (err) => {
-        fs.appendFileSync(logFile, `\n[stack] could not start ${cmd}: ${err.message}\n`);
-        handle.exitCode = 'spawn-error';
-        resolve(handle.exitCode);
-      });
-    }),
+    /** True between `pause()` and `resume()`. */
+    paused: false,
+    restartOnCrash,
+    /** Exits nobody asked for: `{ at, code }`. */
+    crashes: [],
+    get child() {
+      return child;
+    },
+    /** The current process's exit (a new promise after each restart). */
+    get exited() {
+      return exited;
+    },
+    get pid() {
+      return child.pid;
+    },
     get running() {
       return handle.exitCode === undefined;
     },
-    async stop(graceMs = 15_000) {
-      if (!handle.running) return handle.exitCode;
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
+    /** Sends `signal` to the process group; an exit it causes is expected (no restart). */
+    kill(signal = 'SIGKILL') {
+      if (!handle.running) return false;
+      if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT') expectExit = true;
+      if (signal === 'SIGSTOP') handle.paused = true;
+      if (signal === 'SIGCONT') handle.paused = false;
+      return signalGroup(signal);
+    },
+    pause() {
+      return handle.kill('SIGSTOP');
+    },
+    resume() {
+      return handle.kill('SIGCONT');
+    },
+    /**
+     * Starts the process again with the same command, arguments, environment and working
+     * directory (so the same data directory and port); stops the current one first
+     * (SIGKILL unless `graceMs` is given, then TERM with that deadline).
+     */
+    async restart({ graceMs } = {}) {
+      if (restartTimer) clearTimeout(restartTimer);
+      restartTimer = undefined;
+      if (handle.running) {
+        if (graceMs === undefined) {
+          handle.kill('SIGKILL');
+          if (handle.paused) signalGroup('SIGCONT');
+          await exited;
+        } else {
+          await stopCurrent(graceMs);
         }
-      }, graceMs);
-      const code = await handle.exited;
-      clearTimeout(timer);
-      return code;
+      }
+      stopping = false;
+      note(`${name} restarted`);
+      spawnChild();
+      return handle;
+    },
+    async stop(graceMs = 15_000) {
+      stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      restartTimer = undefined;
+      return stopCurrent(graceMs);
     },
   };
+  const stopCurrent = async (graceMs) => {
+    if (!handle.running) return handle.exitCode;
+    expectExit = true;
+    signalGroup('SIGTERM');
+    // A stopped process acts on SIGTERM only once it runs again.
+    if (handle.paused) signalGroup('SIGCONT');
+    handle.paused = false;
+    const current = exited;
+    const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+    const code = await current;
+    clearTimeout(timer);
+    return code;
+  };
+  spawnChild();
+  return handle;
+}
+
+/** Turns on restart-on-crash for a running handle (what `restartOnCrash` does at start). */
+function supervise(handle) {
+  handle.restartOnCrash = true;
   return handle;
 }
 
@@ -123,4 +236,4 @@ function tcpOpen(port) {
   });
 }
 
-module.exports = { freePort, startProcess, waitUntil, StackError, httpOk, tcpOpen, tail };
+module.exports = { freePort, startProcess, supervise, waitUntil, StackError, httpOk, tcpOpen, tail };

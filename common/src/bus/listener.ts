@@ -83,7 +83,14 @@ export abstract class Listener<E extends AnyEvent> {
   abstract readonly queueGroupName: string;
   abstract onMessage(data: E['data'], ctx: MessageContext): Promise<void>;
 
-  ackWaitMs = 30_000;
+  /**
+   * Longer than one run of the handler: a handler's database calls give up after ~3 s
+   * (serverSelectionTimeoutMS, bufferTimeoutMS), and a failed run is retried in-process,
+   * with a redelivery of a message still in hand folded into it. Short enough that a
+   * message stranded by a lost connection comes back soon. A handler that calls out for
+   * longer (a Stripe refund) sets its own.
+   */
+  ackWaitMs = 10_000;
   /** false: a per-process, non-durable subscription from now on (see SubscribeOptions). */
   durable = true;
   maxAttempts = 5;

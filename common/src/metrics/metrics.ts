@@ -46,7 +46,36 @@ export const metrics = {
   outboxOldestAge: gauge('outbox_oldest_entry_age_seconds', 'Age of the oldest unpublished outbox entry', ['collection']),
   busConnected: gauge('bus_connected', '1 while connected to NATS Streaming'),
   mongoCommands: counter('mongodb_commands_total', 'Commands sent to the service database', ['command']),
+  externalCalls: histogram(
+    'external_call_duration_seconds',
+    'Calls to systems outside the cluster (Stripe), by operation and outcome (ok, refused, unavailable, error)',
+    ['system', 'operation', 'outcome'],
+    [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 35],
+  ),
+  queueJobs: new client.Gauge({
+    name: 'queue_jobs',
+    help: 'Jobs in a work queue by state (expiration: BullMQ waiting, delayed, active, failed)',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      for (const read of queueReaders) {
+        try {
+          const { queue, counts } = await read();
+          for (const [state, n] of Object.entries(counts)) this.set({ queue, state }, n);
+        } catch {
+          /* Redis away: keep the last figures */
+        }
+      }
+    },
+  }),
 };
+
+const queueReaders: (() => Promise<{ queue: string; counts: Record<string, number> }>)[] = [];
+
+/** Registers how to read a queue's job counts; read at every scrape. */
+export function observeQueue(queue: string, counts: () => Promise<Record<string, number>>): void {
+  queueReaders.push(async () => ({ queue, counts: await counts() }));
+}
 
 /** The text exposition of every metric. */
 export async function metricsText(): Promise<string> {

@@ -1,10 +1,12 @@
+import mongoose from 'mongoose';
 import request from 'supertest';
 import { OrderCancelledEvent, Subjects } from '@ticketing/common';
-import { captureLogger, InMemoryBus, waitFor } from '@ticketing/common/testing';
+import { captureLogger, InMemoryBus, newId, waitFor } from '@ticketing/common/testing';
 import { HoldSweeper } from '../hold-sweeper';
+import { ActiveHold } from '../models/active-hold';
 import { cancelOrder, Order } from '../models/order';
 import { PaymentStartedListener } from '../events/listeners/payment-started-listener';
-import { buyer, inSeconds, makeOverdue, paymentEvents, placeOrder, sentEvents, testApp } from '../test/helpers';
+import { buyer, inSeconds, isIdLookup, makeOverdue, opsOf, paymentEvents, placeOrder, sentEvents, testApp } from '../test/helpers';
 
 const extend = (orderId: string, holdUntil: Date) =>
   new PaymentStartedListener(new InMemoryBus(), captureLogger().logger).handle(paymentEvents.started(orderId, holdUntil));
@@ -12,6 +14,33 @@ const extend = (orderId: string, holdUntil: Date) =>
 function sweeper(intervalMs = 60_000, batchSize?: number) {
   const { logger, lines } = captureLogger();
   return { sweeper: new HoldSweeper(logger, { intervalMs, batchSize }), lines };
+}
+
+/**
+ * `count` orders that are over and done (half paid, half cancelled, holds ended an hour
+ * ago), stored straight into the collection as years of trading leave them: no markers.
+ */
+async function storeFinishedOrders(count: number) {
+  const longAgo = new Date(Date.now() - 3_600_000);
+  for (let start = 0; start < count; start += 1_000) {
+    const docs = Array.from({ length: Math.min(1_000, count - start) }, (_, i) => {
+      const _id = new mongoose.Types.ObjectId();
+      const paid = (start + i) % 2 === 0;
+      return {
+        _id,
+        userId: newId(),
+        status: paid ? 'complete' : 'cancelled',
+        expiresAt: longAgo,
+        ticket: { id: newId(), title: 'Concert', price: 20, version: 0 },
+        ticketLock: paid ? newId() : `released:${_id.toHexString()}`,
+        version: 1,
+        outbox: [],
+        createdAt: longAgo,
+        ...(paid && { paymentId: newId(), payment: { id: newId(), status: 'paid' } }),
+      };
+    });
+    await Order.collection.insertMany(docs);
+  }
 }
 
 describe('HoldSweeper', () => {
@@ -104,8 +133,83 @@ describe('HoldSweeper', () => {
     }
   }, 30_000);
 
-  it('when the sweep query runs, then real MongoDB has the {status, expiresAt} index to serve it', async () => {
-    const keys = (await Order.collection.indexes()).map((i) => i.key);
-    expect(keys).toContainEqual({ status: 1, expiresAt: 1 });
+  it('when 2,000 finished orders are stored and three holds are over, then one sweep cancels exactly those three, and its only calls on the orders collection are _id lookups', async () => {
+    await storeFinishedOrders(2_000);
+    const { app } = testApp();
+    const overdue = [await placeOrder(app), await placeOrder(app), await placeOrder(app)];
+    for (const p of overdue) await makeOverdue(p.orderId);
+    const running = await placeOrder(app);
+    await sentEvents();
+    const { sweeper: s } = sweeper();
+
+    let cancelled = 0;
+    const ops = await opsOf(async () => {
+      cancelled = await s.sweep();
+    });
+
+    expect(cancelled).toBe(3);
+    const orderOps = ops.filter((op) => op.collection === 'orders');
+    expect(orderOps.length).toBeGreaterThan(0);
+    expect(orderOps.filter((op) => !isIdLookup(op))).toEqual([]);
+    // What it did query: the markers due now.
+    expect(ops).toContainEqual(expect.objectContaining({ collection: 'activeholds', method: 'find', filter: { endsAt: { $lte: expect.any(Date) } } }));
+    for (const { orderId } of overdue) expect(await Order.findById(orderId)).toMatchObject({ status: 'cancelled', version: 1 });
+    expect(await Order.findById(running.orderId)).toMatchObject({ status: 'created', version: 0 });
+    expect(await Order.countDocuments({ status: 'complete' })).toBe(1_000);
+    expect(await Order.countDocuments({ status: 'cancelled' })).toBe(1_003);
+    expect((await ActiveHold.find().lean()).map((m) => m._id)).toEqual([running.orderId]);
+    expect((await sentEvents()).events<OrderCancelledEvent>(Subjects.OrderCancelled).map((e) => e.id).sort()).toEqual(
+      overdue.map((p) => p.orderId).sort(),
+    );
+  }, 60_000);
+
+  it('when a marker has no order (the process died between the two writes) or a paid one (its removal was lost), then the sweeper removes it and changes nothing else', async () => {
+    const orphan = newId();
+    await ActiveHold.create({ _id: orphan, endsAt: inSeconds(-1) });
+    const { app } = testApp();
+    const paid = await placeOrder(app);
+    await Order.updateOne({ _id: paid.orderId }, { $set: { status: 'complete', version: 1 } });
+    await makeOverdue(paid.orderId);
+    const { sweeper: s, lines } = sweeper();
+
+    expect(await s.sweep()).toBe(0);
+
+    expect(await ActiveHold.countDocuments()).toBe(0);
+    expect(await Order.findById(orphan)).toBeNull();
+    expect(await Order.findById(paid.orderId)).toMatchObject({ status: 'complete', version: 1 });
+    expect((await sentEvents()).published).toEqual([]);
+    expect(lines.filter((l) => l.msg === 'hold marker of a finished or missing order removed').map((l) => [l.orderId, l.status])).toEqual(
+      expect.arrayContaining([
+        [orphan, 'missing'],
+        [paid.orderId, 'complete'],
+      ]),
+    );
+  });
+
+  it('when a marker comes due while a payment in flight extends the hold, then the order stays held and the marker moves to holdUntil; once that passes, the sweeper cancels it', async () => {
+    const { orderId } = await placeOrder(testApp().app);
+    await makeOverdue(orderId);
+    const holdUntil = inSeconds(60);
+    await extend(orderId, holdUntil);
+    // Early, as a crash between the extension and the marker's move leaves it.
+    await ActiveHold.updateOne({ _id: orderId }, { $set: { endsAt: inSeconds(-1) } });
+    const { sweeper: s } = sweeper();
+
+    expect(await s.sweep()).toBe(0);
+    expect(await Order.findById(orderId)).toMatchObject({ status: 'created', version: 0 });
+    expect(await ActiveHold.findById(orderId).lean()).toEqual({ _id: orderId, endsAt: holdUntil });
+    expect((await sentEvents()).published).toEqual([]);
+
+    // Time passes: the extension runs out.
+    await Order.updateOne({ _id: orderId }, { $set: { holdUntil: inSeconds(-1) } });
+    await ActiveHold.updateOne({ _id: orderId }, { $set: { endsAt: inSeconds(-1) } });
+    expect(await s.sweep()).toBe(1);
+    expect(await Order.findById(orderId)).toMatchObject({ status: 'cancelled', version: 1 });
+    expect(await ActiveHold.findById(orderId)).toBeNull();
+  });
+
+  it('when the sweeper queries its markers, then real MongoDB has the {endsAt} index to serve it, and the orders keep no index for it', async () => {
+    expect((await ActiveHold.collection.indexes()).map((i) => i.key)).toContainEqual({ endsAt: 1 });
+    expect((await Order.collection.indexes()).map((i) => i.key)).not.toContainEqual({ status: 1, expiresAt: 1 });
   });
 });

@@ -1,4 +1,3 @@
-import mongoose, { Types } from 'mongoose';
 import request from 'supertest';
 import { ExpirationCompleteEvent, Subjects, TicketCreatedEvent, TicketUpdatedEvent } from '@ticketing/common';
 import { captureLogger, envelopeOf, InMemoryBus, newId } from '@ticketing/common/testing';
@@ -10,47 +9,9 @@ import { PaymentRefundedListener } from '../events/listeners/payment-refunded-li
 import { PaymentStartedListener } from '../events/listeners/payment-started-listener';
 import { TicketCreatedListener } from '../events/listeners/ticket-created-listener';
 import { TicketUpdatedListener } from '../events/listeners/ticket-updated-listener';
-import { buyer, createTicket, inSeconds, makeOverdue, paymentEvents, placeOrder, testApp } from '../test/helpers';
+import { buyer, createTicket, DbOp, inSeconds, isIdLookup, makeOverdue, opsOf, paymentEvents, placeOrder, testApp } from '../test/helpers';
 
-interface Op {
-  collection: string;
-  method: string;
-  filter?: Record<string, unknown>;
-}
-
-const WRITES_WITHOUT_FILTER = new Set(['insertOne', 'insertMany']);
-
-/** Every database call `action` makes, as mongoose issues them. */
-async function opsOf(action: () => Promise<unknown>): Promise<Op[]> {
-  const ops: Op[] = [];
-  mongoose.set('debug', (collection: string, method: string, ...args: unknown[]) => {
-    ops.push({ collection, method, filter: WRITES_WITHOUT_FILTER.has(method) ? undefined : (args[0] as Record<string, unknown>) });
-  });
-  try {
-    await action();
-  } finally {
-    mongoose.set('debug', false);
-  }
-  return ops;
-}
-
-const isOperatorObject = (v: unknown) =>
-  typeof v === 'object' && v !== null && !(v instanceof Date) && !(v instanceof Types.ObjectId) && Object.keys(v).some((k) => k.startsWith('$'));
-
-/**
- * Every query names its document by an `_id` equality (real MongoDB: the _id index), and
- * the rest of the filter are equalities (the compare-and-set tokens), never operators.
- * FerretDB 1.24 is stricter still: measured, only a filter of `_id` alone avoids reading
- * the collection, so the `{_id, version}` compare-and-set costs a scan there (see README).
- */
-const isIdLookup = (op: Op) => {
-  if (!op.filter) return WRITES_WITHOUT_FILTER.has(op.method);
-  const id = op.filter._id;
-  const idEquality = typeof id === 'string' || id instanceof Types.ObjectId;
-  return idEquality && Object.entries(op.filter).every(([k, v]) => !k.startsWith('$') && !isOperatorObject(v));
-};
-
-const expectIdLookupsOnly = (ops: Op[]) => {
+const expectIdLookupsOnly = (ops: DbOp[]) => {
   expect(ops.length).toBeGreaterThan(0);
   expect(ops.filter((op) => !isIdLookup(op))).toEqual([]);
 };

@@ -1,6 +1,7 @@
 import mongoose, { HydratedDocument, Schema } from 'mongoose';
 import { isObjectId, OrderStatus, OutboxEntry, outboxPlugin, PublishMeta } from '@ticketing/common';
 import { OrderCancelledPublisher } from '../events/publishers/order-cancelled-publisher';
+import { ActiveHold } from './active-hold';
 
 /** What the buyer reserved, as it was when the order was placed. */
 export interface OrderTicket {
@@ -133,8 +134,7 @@ function paymentJson(ret: Partial<OrderAttrs>): { payment?: { status: PaymentSta
 
 // GET /api/orders: one user's orders, newest first, paged by _id.
 orderSchema.index({ userId: 1, _id: -1 });
-// The hold sweeper: active orders whose expiresAt has passed.
-orderSchema.index({ status: 1, expiresAt: 1 });
+// No index for the hold sweeper: it reads the ActiveHold markers, never this collection.
 orderSchema.plugin(outboxPlugin);
 
 export const Order = mongoose.model<OrderAttrs>('Order', orderSchema);
@@ -153,16 +153,31 @@ export function holdEndsAt(order: Pick<OrderAttrs, 'expiresAt' | 'holdUntil'>): 
 export const holdIsOver = (order: Pick<OrderAttrs, 'expiresAt' | 'holdUntil'>, now = new Date()) =>
   holdEndsAt(order).getTime() <= now.getTime();
 
+export const isActive = (order: Pick<OrderAttrs, 'status'>) => CANCELLABLE.has(order.status);
+
 /**
- * The filter of active orders whose hold is over at `now`. Real MongoDB serves it from the
- * {status, expiresAt} index (holdUntil is then checked on those few documents); FerretDB
- * scans the collection.
+ * Sets the order's ActiveHold marker to `endsAt`, the end of its hold as the caller last
+ * read the order (the marker is created if missing), then reads the order once more: a
+ * payment:failed may clear the extension between the caller's read and this write, its
+ * own marker write landing before ours. A marker later than the hold's end would let the
+ * hold outlive the 30 s promise (holdUntil runs ~45 s past a payment's start), so a later
+ * end is corrected here; an earlier one only costs the sweeper a look at the order when it
+ * comes due. A marker whose order turned final meanwhile is removed. Returns the marker's
+ * end, undefined when removed.
  */
-export const overdueHoldsFilter = (now: Date) => ({
-  status: { $in: ACTIVE_STATUSES },
-  expiresAt: { $lte: now },
-  $or: [{ holdUntil: null }, { holdUntil: { $lte: now } }],
-});
+export async function setHoldMarker(id: string, endsAt: Date): Promise<Date | undefined> {
+  await ActiveHold.updateOne({ _id: id }, { $set: { endsAt } }, { upsert: true });
+  const now = await Order.findById(id, { status: 1, expiresAt: 1, holdUntil: 1 }).lean();
+  if (!now || !isActive(now)) {
+    await ActiveHold.deleteOne({ _id: id });
+    return undefined;
+  }
+  if (holdEndsAt(now) < endsAt) {
+    await ActiveHold.updateOne({ _id: id }, { $set: { endsAt: holdEndsAt(now) } });
+    return holdEndsAt(now);
+  }
+  return endsAt;
+}
 
 export interface StatusChange {
   status: OrderStatus;
@@ -201,7 +216,12 @@ export async function changeOrderStatus(
       },
       { new: true },
     );
-    if (updated) return updated;
+    if (updated) {
+      // The hold is over for good: its marker goes. Best effort — the write above is what
+      // counts, and a marker left behind is removed by the sweeper when it comes due.
+      if (!isActive(updated)) await ActiveHold.deleteOne({ _id: id }).catch(() => undefined);
+      return updated;
+    }
   }
   throw new Error(`order ${id} kept changing under ${MAX_CAS_ATTEMPTS} attempts to update it`);
 }
@@ -281,15 +301,20 @@ async function changePayment(id: string, plan: (order: OrderDoc) => PaymentStep 
  * payment:started: keeps an active order's hold until `holdUntil`. It applies to a payment
  * not seen before, or to a later attempt or a longer hold of the one seen (a later
  * holdUntil); a redelivered or overtaken payment:started — even after its payment:failed —
- * changes nothing.
+ * changes nothing. The hold marker moves to the new end after the order's write: dying in
+ * between leaves it early, which is safe (the sweeper looks, and moves it).
  */
-export function extendHold(id: string, paymentId: string, holdUntil: Date): Promise<PaymentStepOutcome> {
-  return changePayment(id, (order) => {
+export async function extendHold(id: string, paymentId: string, holdUntil: Date): Promise<PaymentStepOutcome> {
+  let expiresAt: Date | undefined;
+  const outcome = await changePayment(id, (order) => {
+    expiresAt = order.expiresAt;
     if (!CANCELLABLE.has(order.status)) return undefined;
     const seen = order.payment;
     if (seen?.id === paymentId && !(seen.holdUntil && seen.holdUntil < holdUntil)) return undefined;
     return { $set: { holdUntil, payment: { id: paymentId, status: 'pending', holdUntil } } };
   });
+  if (outcome === 'applied') await setHoldMarker(id, holdEndsAt({ expiresAt: expiresAt!, holdUntil }));
+  return outcome;
 }
 
 /**
@@ -299,8 +324,10 @@ export function extendHold(id: string, paymentId: string, holdUntil: Date): Prom
  * that arrives before its payment:started leaves no holdUntil behind, so that
  * payment:started is then ignored.
  */
-export function recordPaymentFailure(id: string, paymentId: string, reason: string, eventId: string): Promise<PaymentStepOutcome> {
-  return changePayment(id, (order) => {
+export async function recordPaymentFailure(id: string, paymentId: string, reason: string, eventId: string): Promise<PaymentStepOutcome> {
+  let read: OrderDoc | undefined;
+  const outcome = await changePayment(id, (order) => {
+    read = order;
     if (order.status === OrderStatus.Complete) return undefined;
     const seen = order.payment;
     if (seen && (seen.id !== paymentId || !['pending', 'failed'].includes(seen.status) || seen.failedEventId === eventId)) return undefined;
@@ -309,6 +336,11 @@ export function recordPaymentFailure(id: string, paymentId: string, reason: stri
       $unset: { holdUntil: 1 },
     };
   });
+  // The hold's end moves back to expiresAt: the marker follows. Also when this delivery
+  // changed nothing — it may be the redelivery of one that died before this write, which
+  // left the marker at the old, later holdUntil.
+  if (read && isActive(read)) await setHoldMarker(id, outcome === 'applied' ? read.expiresAt : holdEndsAt(read));
+  return outcome;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   validateRequest,
 } from '@ticketing/common';
 import { SERVICE_NAME } from '../config';
+import { ActiveHold } from '../models/active-hold';
 import { cancelOverdueOrder, holdEndsAt, Order, OrderAttrs, OrderDoc } from '../models/order';
 import { Ticket } from '../models/ticket';
 import { OrderCreatedPublisher } from '../events/publishers/order-created-publisher';
@@ -90,11 +91,22 @@ export function createOrderRouter({ expirationSeconds, logger }: NewOrderOptions
         version: 0,
         outbox: [event],
       };
+      // The hold's marker, for the sweeper, before the order: no order exists without one.
+      // Should we die before the insert, the sweeper finds no order for it and removes it.
+      await ActiveHold.create({ _id: id, endsAt: expiresAt });
       // One retry, and only after the holder was cancelled: however many buyers race for
       // the ticket, the unique ticketLock still lets exactly one insert through.
       const order =
         (await reserve(attrs)) ?? ((await releaseOverdueHolder(ticket.id, meta, logger)) ? await reserve(attrs) : undefined);
-      if (!order) throw new BadRequestError('Ticket is already reserved');
+      if (!order) {
+        // Refused by the lock, so certainly not stored: our marker goes. (After any other
+        // failure of the insert the order may exist after all, so the marker stays; the
+        // sweeper removes it if not.)
+        await ActiveHold.deleteOne({ _id: id }).catch((err) =>
+          logger.warn({ err, reqId: req.id, orderId: id }, 'could not remove the hold marker of a refused reservation'),
+        );
+        throw new BadRequestError('Ticket is already reserved');
+      }
 
       // Where the next refused buyer finds this hold. Only a shortcut (the sweeper ends
       // every overdue hold anyway), so failing to write it does not fail the reservation.

@@ -1,9 +1,11 @@
+import mongoose, { Types } from 'mongoose';
 import request from 'supertest';
 import type { Express } from 'express';
 import { PaymentCreatedEvent, PaymentFailedEvent, PaymentRefundedEvent, PaymentStartedEvent, Subjects } from '@ticketing/common';
 import { captureLogger, envelopeOf, flushOutbox, InMemoryBus, newId, signinCookie } from '@ticketing/common/testing';
 import { buildApp } from '../app';
-import { Order } from '../models/order';
+import { ActiveHold } from '../models/active-hold';
+import { holdEndsAt, Order } from '../models/order';
 import { Ticket, TicketAttrs } from '../models/ticket';
 
 export const HOLD_SECONDS = 900;
@@ -36,10 +38,14 @@ export async function placeOrder(app: Express, who = buyer()) {
 /** What the relay would send now. */
 export const sentEvents = (): Promise<InMemoryBus> => flushOutbox([Order]);
 
-/** Moves an order's expiresAt into the past, as if its hold window had run out. */
+/**
+ * Moves an order's expiresAt into the past, as if its hold window had run out; its hold
+ * marker, when it has one, follows as the service keeps it (the hold's end).
+ */
 export async function makeOverdue(orderId: string, msAgo = 1_000) {
   const expiresAt = new Date(Date.now() - msAgo);
-  await Order.updateOne({ _id: orderId }, { $set: { expiresAt } });
+  const order = await Order.findOneAndUpdate({ _id: orderId }, { $set: { expiresAt } }, { new: true });
+  if (order) await ActiveHold.updateOne({ _id: orderId }, { $set: { endsAt: holdEndsAt(order) } });
   return expiresAt;
 }
 
@@ -61,3 +67,41 @@ export const paymentEvents = {
 
 /** Seconds from now, as a Date. */
 export const inSeconds = (s: number) => new Date(Date.now() + s * 1000);
+
+export interface DbOp {
+  collection: string;
+  method: string;
+  filter?: Record<string, unknown>;
+}
+
+const WRITES_WITHOUT_FILTER = new Set(['insertOne', 'insertMany']);
+
+/** Every database call `action` makes, as mongoose issues them. */
+export async function opsOf(action: () => Promise<unknown>): Promise<DbOp[]> {
+  const ops: DbOp[] = [];
+  mongoose.set('debug', (collection: string, method: string, ...args: unknown[]) => {
+    ops.push({ collection, method, filter: WRITES_WITHOUT_FILTER.has(method) ? undefined : (args[0] as Record<string, unknown>) });
+  });
+  try {
+    await action();
+  } finally {
+    mongoose.set('debug', false);
+  }
+  return ops;
+}
+
+const isOperatorObject = (v: unknown) =>
+  typeof v === 'object' && v !== null && !(v instanceof Date) && !(v instanceof Types.ObjectId) && Object.keys(v).some((k) => k.startsWith('$'));
+
+/**
+ * The call names its document by an `_id` equality (real MongoDB: the _id index), and the
+ * rest of the filter are equalities (the compare-and-set tokens), never operators.
+ * FerretDB 1.24 is stricter still: measured, only a filter of `_id` alone avoids reading
+ * the collection, so the `{_id, version}` compare-and-set costs a scan there (see README).
+ */
+export const isIdLookup = (op: DbOp) => {
+  if (!op.filter) return WRITES_WITHOUT_FILTER.has(op.method);
+  const id = op.filter._id;
+  const idEquality = typeof id === 'string' || id instanceof Types.ObjectId;
+  return idEquality && Object.entries(op.filter).every(([k, v]) => !k.startsWith('$') && !isOperatorObject(v));
+};

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { OrderCancelledEvent, Subjects } from '@ticketing/common';
 import { captureLogger, InMemoryBus, newId } from '@ticketing/common/testing';
+import { ActiveHold } from '../../models/active-hold';
 import { Order } from '../../models/order';
 import { PaymentStartedListener } from '../../events/listeners/payment-started-listener';
 import { buyer, inSeconds, paymentEvents, placeOrder, sentEvents, testApp } from '../../test/helpers';
@@ -41,6 +42,8 @@ describe('DELETE /api/orders/:id', () => {
 
     const stored = await Order.findById(orderId);
     expect(stored).toMatchObject({ status: 'cancelled', version: 1, ticketLock: `released:${orderId}` });
+    // The hold is over: the sweeper has nothing left to look at.
+    expect(await ActiveHold.findById(orderId)).toBeNull();
     const bus = await sentEvents();
     expect(bus.events<OrderCancelledEvent>(Subjects.OrderCancelled)).toEqual([{ id: orderId, version: 1, ticket: { id: ticket.id } }]);
     expect(bus.published).toHaveLength(1);

@@ -84,7 +84,7 @@ describe('GET /api/orders pages', () => {
     const seen: string[][] = [];
     let next: string | undefined = '/api/orders?limit=2';
     while (next) {
-      const res = await request(app).get(next).set('Cookie', me.cookie).expect(200);
+      const res: request.Response = await request(app).get(next).set('Cookie', me.cookie).expect(200);
       seen.push(res.body.map((o: { id: string }) => o.id));
       next = res.headers.link?.match(/^<([^>]+)>; rel="next"$/)?.[1];
     }

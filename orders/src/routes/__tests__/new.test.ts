@@ -2,6 +2,8 @@ import http from 'node:http';
 import request from 'supertest';
 import { OrderCancelledEvent, OrderCreatedEvent, Subjects } from '@ticketing/common';
 import { captureLogger, InMemoryBus, newId } from '@ticketing/common/testing';
+import { ActiveHold } from '../../models/active-hold';
+import { HoldSweeper } from '../../hold-sweeper';
 import { Order } from '../../models/order';
 import { Ticket } from '../../models/ticket';
 import { PaymentStartedListener } from '../../events/listeners/payment-started-listener';
@@ -92,6 +94,8 @@ describe('POST /api/orders', () => {
     const stored = await Order.findById(res.body.id);
     expect(stored).toMatchObject({ userId: who.id, status: 'created', version: 0, ticketLock: ticket.id });
     expect(stored!.outbox).toHaveLength(1);
+    // The hold's marker, for the sweeper.
+    expect(await ActiveHold.find().lean()).toEqual([{ _id: res.body.id, endsAt: new Date(res.body.expiresAt) }]);
 
     const bus = await sentEvents();
     expect(bus.events<OrderCreatedEvent>(Subjects.OrderCreated)).toEqual([
@@ -147,10 +151,31 @@ describe('POST /api/orders', () => {
       const winner = responses.find((r) => r.status === 201)!;
       expect(await Order.find({ ticketLock: ticket.id }).countDocuments()).toBe(1);
       expect(await Order.countDocuments()).toBe(1);
+      // Each refused reservation removed the marker it wrote.
+      expect((await ActiveHold.find().lean()).map((m) => m._id)).toEqual([winner.body.id]);
       expect((await sentEvents()).events<OrderCreatedEvent>(Subjects.OrderCreated).map((e) => e.id)).toEqual([winner.body.id]);
     } finally {
       await new Promise((r) => server.close(r));
     }
+  });
+
+  it('when the order insert fails after the hold marker was written (as if the process died between them), then no order exists, the marker does, and the sweeper removes it once it is due', async () => {
+    const { app, lines } = testApp(5);
+    const ticket = await createTicket();
+    jest.spyOn(Order, 'create').mockRejectedValueOnce(new Error('connection reset') as never);
+
+    await post(app, buyer().cookie, { ticketId: ticket.id }).expect(500);
+
+    expect(await Order.countDocuments()).toBe(0);
+    const [marker, ...more] = await ActiveHold.find().lean();
+    expect(more).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'unhandled error', err: expect.objectContaining({ message: 'connection reset' }) }));
+    const sweeper = new HoldSweeper(captureLogger().logger, { intervalMs: 60_000 });
+    expect(await sweeper.sweep(new Date(marker.endsAt.getTime() - 1))).toBe(0);
+    expect(await ActiveHold.countDocuments()).toBe(1);
+    expect(await sweeper.sweep(marker.endsAt)).toBe(0);
+    expect(await ActiveHold.countDocuments()).toBe(0);
+    expect((await sentEvents()).published).toEqual([]);
   });
 
   it('when the order on a ticket was cancelled, then another buyer can reserve it', async () => {
@@ -233,6 +258,8 @@ describe('POST /api/orders when the ticket is held by an order whose hold is ove
       const winner = responses.find((r) => r.status === 201)!;
       expect(await Order.findById(old.orderId)).toMatchObject({ status: 'cancelled', version: 1 });
       expect(await Order.countDocuments()).toBe(2);
+      // The cancelled holder's marker and the nine refused ones are gone.
+      expect((await ActiveHold.find().lean()).map((m) => m._id)).toEqual([winner.body.id]);
       const bus = await sentEvents();
       expect(bus.events(Subjects.OrderCancelled)).toHaveLength(1);
       expect(bus.events<OrderCreatedEvent>(Subjects.OrderCreated).map((e) => e.id)).toEqual([winner.body.id]);

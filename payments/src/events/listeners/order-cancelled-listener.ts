@@ -10,6 +10,7 @@ import {
   Subjects,
 } from '@ticketing/common';
 import { Order } from '../../models/order';
+import { STRIPE_CALL_DEADLINE_MS } from '../../stripe';
 import type { PaymentProcessor } from '../../payment-processor';
 
 /**
@@ -19,6 +20,8 @@ import type { PaymentProcessor } from '../../payment-processor';
 export class OrderCancelledListener extends Listener<OrderCancelledEvent> {
   readonly subject = Subjects.OrderCancelled;
   readonly queueGroupName: string = QueueGroups.Payments;
+  /** It may refund through Stripe: one call is bounded at STRIPE_CALL_DEADLINE_MS (32 s). */
+  override ackWaitMs = STRIPE_CALL_DEADLINE_MS + 13_000;
 
   constructor(
     bus: EventBus,

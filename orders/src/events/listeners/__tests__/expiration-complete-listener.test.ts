@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { ExpirationCompleteEvent, OrderCancelledEvent, Subjects } from '@ticketing/common';
 import { captureLogger, envelopeOf, InMemoryBus, newId } from '@ticketing/common/testing';
+import { ActiveHold } from '../../../models/active-hold';
 import { Order } from '../../../models/order';
 import { inSeconds, makeOverdue, paymentEvents, placeOrder, sentEvents, testApp } from '../../../test/helpers';
 import { ExpirationCompleteListener } from '../expiration-complete-listener';
@@ -21,6 +22,7 @@ describe('ExpirationCompleteListener', () => {
     expect(await l.handle(event)).toBe('acked');
 
     expect(await Order.findById(orderId)).toMatchObject({ status: 'cancelled', version: 1, ticketLock: `released:${orderId}` });
+    expect(await ActiveHold.findById(orderId)).toBeNull();
     const bus = await sentEvents();
     expect(bus.events<OrderCancelledEvent>(Subjects.OrderCancelled)).toEqual([{ id: orderId, version: 1, ticket: { id: ticket.id } }]);
     expect(bus.published).toHaveLength(1);

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { ExpirationCompleteEvent, PaymentCreatedEvent, Subjects } from '@ticketing/common';
 import { captureLogger, envelopeOf, InMemoryBus, newId } from '@ticketing/common/testing';
+import { ActiveHold } from '../../../models/active-hold';
 import { cancelOrder, Order } from '../../../models/order';
 import { inSeconds, makeOverdue, paymentEvents, placeOrder, sentEvents, testApp } from '../../../test/helpers';
 import { ExpirationCompleteListener } from '../expiration-complete-listener';
@@ -32,6 +33,7 @@ describe('PaymentCreatedListener', () => {
       payment: { id: event.data.id, status: 'paid' },
       ticketLock: ticket.id,
     });
+    expect(await ActiveHold.findById(orderId)).toBeNull();
     expect((await sentEvents()).published).toEqual([]);
     expect(errors()).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { OrderCancelledEvent, Subjects } from '@ticketing/common';
 import { captureLogger, InMemoryBus, newId } from '@ticketing/common/testing';
+import { ActiveHold } from '../../../models/active-hold';
 import { Order } from '../../../models/order';
 import { inSeconds, makeOverdue, paymentEvents, placeOrder, sentEvents, testApp } from '../../../test/helpers';
 import { PaymentCreatedListener } from '../payment-created-listener';
@@ -41,6 +42,24 @@ describe('PaymentFailedListener', () => {
       expect.objectContaining({ orderId, paymentId, reason: 'Your card was declined.' }),
     ]);
     expect(lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('payment:failed ignored'))).toHaveLength(1);
+  });
+
+  it('when a payment whose extension ran past the window fails, then the hold marker moves back to expiresAt; a redelivery puts it back there when the first delivery died before moving it', async () => {
+    const { order, orderId } = await placeOrder(testApp(30).app);
+    const { started, failed } = setup();
+    const paymentId = newId();
+    const holdUntil = inSeconds(60);
+    await started.handle(paymentEvents.started(orderId, holdUntil, paymentId));
+    const event = paymentEvents.failed(orderId, paymentId);
+
+    expect(await failed.handle(event)).toBe('acked');
+    expect(await ActiveHold.findById(orderId).lean()).toEqual({ _id: orderId, endsAt: new Date(order.expiresAt) });
+
+    // As the first delivery leaves it when it dies between the order's write and the marker's.
+    await ActiveHold.updateOne({ _id: orderId }, { $set: { endsAt: holdUntil } });
+    expect(await failed.handle(event)).toBe('acked');
+    expect(await ActiveHold.findById(orderId).lean()).toEqual({ _id: orderId, endsAt: new Date(order.expiresAt) });
+    expect(await Order.findById(orderId)).toMatchObject({ status: 'created', version: 0, payment: { status: 'failed' } });
   });
 
   it('when the payment fails after the hold window ran out, delivered twice, then the order is cancelled at once, its ticket released and one order:cancelled stored', async () => {

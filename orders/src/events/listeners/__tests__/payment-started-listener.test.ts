@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { ExpirationCompleteEvent, Subjects } from '@ticketing/common';
 import { captureLogger, envelopeOf, InMemoryBus, newId } from '@ticketing/common/testing';
+import { ActiveHold } from '../../../models/active-hold';
 import { cancelOrder, Order } from '../../../models/order';
 import { inSeconds, makeOverdue, paymentEvents, placeOrder, sentEvents, testApp } from '../../../test/helpers';
 import { ExpirationCompleteListener } from '../expiration-complete-listener';
@@ -43,6 +44,42 @@ describe('PaymentStartedListener', () => {
     expect(lines.filter((l) => l.msg === 'hold extended while the payment is in flight')).toEqual([
       expect.objectContaining({ orderId, paymentId: event.data.id, holdUntil: holdUntil.toISOString() }),
     ]);
+  });
+
+  it('when a payment extends the hold past its window, then the hold marker moves to holdUntil; a payment whose holdUntil is within the window leaves it at expiresAt', async () => {
+    const { app } = testApp(30);
+    const { started } = setup();
+    const marker = async (id: string) => (await ActiveHold.findById(id).lean())!.endsAt;
+    const long = await placeOrder(app);
+    const short = await placeOrder(app);
+    const holdUntil = inSeconds(60);
+
+    await started.handle(paymentEvents.started(long.orderId, holdUntil));
+    await started.handle(paymentEvents.started(short.orderId, inSeconds(10)));
+
+    expect(await marker(long.orderId)).toEqual(holdUntil);
+    expect(await marker(short.orderId)).toEqual(new Date(short.order.expiresAt));
+  });
+
+  it('when payment:failed clears the extension while payment:started is moving the marker, then the marker ends at expiresAt, not at the cleared holdUntil', async () => {
+    const { order, orderId } = await placeOrder(testApp(30).app);
+    const { started, failed } = setup();
+    const paymentId = newId();
+    // payment:started has stored the extension and read the order; before its marker write
+    // lands, the payment fails and payment:failed is handled in full.
+    const realUpdateOne = ActiveHold.updateOne.bind(ActiveHold);
+    jest.spyOn(ActiveHold, 'updateOne').mockImplementationOnce(((...args: Parameters<typeof realUpdateOne>) =>
+      (async () => {
+        expect(await failed.handle(paymentEvents.failed(orderId, paymentId))).toBe('acked');
+        return realUpdateOne(...args);
+      })()) as never);
+
+    expect(await started.handle(paymentEvents.started(orderId, inSeconds(60), paymentId))).toBe('acked');
+
+    const stored = (await Order.findById(orderId))!;
+    expect(stored.holdUntil).toBeUndefined();
+    expect(stored).toMatchObject({ status: 'created', payment: { status: 'failed' } });
+    expect(await ActiveHold.findById(orderId).lean()).toEqual({ _id: orderId, endsAt: new Date(order.expiresAt) });
   });
 
   it('when the hold window is over but the payment extended it, then expiration:complete leaves the order until holdUntil', async () => {

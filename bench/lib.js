@@ -1,0 +1,120 @@
+'use strict';
+// Helpers of the bench: HTTP calls through the gateway, sessions, percentiles, the
+// FerretDB gates' command counts (GET /stats) and process memory.
+const fs = require('node:fs');
+const { randomBytes } = require('node:crypto');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const newId = () => randomBytes(12).toString('hex');
+
+/** One HTTP call; never throws: a network error or timeout is status 0 with `error`. */
+async function call(base, method, path, { body, cookie, timeoutMs = 10_000 } = {}) {
+  try {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(cookie && { cookie }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('session='));
+    return { status: res.status, body: json, headers: res.headers, cookie: setCookie?.split(';')[0] };
+  } catch (err) {
+    return { status: 0, error: err.name === 'TimeoutError' ? 'timeout' : err.message };
+  }
+}
+
+/** Percentile q (0..1) of numbers, nearest rank; undefined for none. */
+function percentile(values, q) {
+  if (values.length === 0) return undefined;
+  const a = [...values].sort((x, y) => x - y);
+  return a[Math.min(a.length - 1, Math.max(0, Math.ceil(q * a.length) - 1))];
+}
+
+/**
+ * Session cookies minted with the stack's JWT_KEY, exactly as auth signs them, so that the
+ * purchase, propagation and contention scenarios spend no scrypt on setting up users (the
+ * auth scenario measures sign-up and sign-in on their own).
+ */
+function sessionMinter(jwtKey) {
+  const { signSessionToken, sessionCookieValue } = require('../common/dist');
+  return (who) => {
+    const user = { id: newId(), email: `${who}-${randomBytes(4).toString('hex')}@bench.example.com` };
+    return { ...user, cookie: sessionCookieValue(signSessionToken(user, jwtKey)) };
+  };
+}
+
+/** Resident memory of a pid in MB (VmRSS, what `ps -o rss` shows), NaN when gone. */
+function rssMb(pid) {
+  try {
+    const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return Math.round(Number(line.split(/\s+/)[1]) / 1024);
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The command-count URL of each service's FerretDB gate, from the line the gate prints when
+ * started with --stats-listen / FERRETDB_STATS_LISTEN ("ferretdb stats on http://…/stats").
+ */
+function gateStatsUrls(stack, services = ['auth', 'tickets', 'orders', 'payments']) {
+  const urls = {};
+  for (const s of services) {
+    const h = stack.handles.find((x) => x.name === `${s}-db`);
+    if (!h) continue;
+    const m = /ferretdb stats on (http:\/\/\S+)/.exec(fs.readFileSync(h.logFile, 'utf8'));
+    if (m) urls[s] = m[1];
+  }
+  return urls;
+}
+
+/** {service: {requests, heldMs, databases: {db: {command: n}}}} from every gate. */
+async function readGateStats(urls) {
+  const out = {};
+  for (const [s, url] of Object.entries(urls)) {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    out[s] = await res.json();
+  }
+  return out;
+}
+
+/** Commands per service between two readGateStats snapshots: {service: {total, byCommand, byCollection, heldByCollection, heldMs}}. */
+function statsDelta(before, after) {
+  const out = {};
+  for (const s of Object.keys(after)) {
+    const byCommand = {};
+    for (const [db, cmds] of Object.entries(after[s].databases ?? {})) {
+      for (const [cmd, n] of Object.entries(cmds)) {
+        const d = n - (before[s]?.databases?.[db]?.[cmd] ?? 0);
+        if (d > 0) byCommand[cmd] = (byCommand[cmd] ?? 0) + d;
+      }
+    }
+    // The same per collection: "orders find", "tickets insert" (database names left out).
+    const byCollection = {};
+    for (const [key, cmds] of Object.entries(after[s].collections ?? {})) {
+      for (const [cmd, n] of Object.entries(cmds)) {
+        const d = n - (before[s]?.collections?.[key]?.[cmd] ?? 0);
+        if (d > 0) byCollection[`${key.slice(key.indexOf('.') + 1)} ${cmd}`] = d;
+      }
+    }
+    const heldByCollection = {};
+    for (const [key, cmds] of Object.entries(after[s].collectionsHeldMs ?? {})) {
+      for (const [cmd, ms] of Object.entries(cmds)) {
+        const d = ms - (before[s]?.collectionsHeldMs?.[key]?.[cmd] ?? 0);
+        if (d > 0) heldByCollection[`${key.slice(key.indexOf('.') + 1)} ${cmd}`] = d;
+      }
+    }
+    const total = Object.values(byCommand).reduce((a, b) => a + b, 0);
+    out[s] = { total, byCommand, byCollection, heldByCollection, heldMs: after[s].heldMs - (before[s]?.heldMs ?? 0) };
+  }
+  return out;
+}
+
+module.exports = { sleep, newId, call, percentile, sessionMinter, rssMb, gateStatsUrls, readGateStats, statsDelta };
