@@ -10,13 +10,14 @@
 #   tools        go test of the FerretDB gate (tools/)
 #   deploy       Dockerfiles, Kubernetes manifests, skaffold.yaml and workflows through real validators
 #   integration  the cross-service test: the five services on real servers behind the gateway
+#   images       the six images built with podman from the Dockerfiles and checked (skipped, saying why, without podman)
 #   chaos        fault injection on the local stack (kill -9, SIGSTOP/SIGCONT, restarts on the same data)
 #   e2e          the web app in Debian's Chromium against the local stack
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-ALL_PARTS=(unit client tools deploy integration chaos e2e)
+ALL_PARTS=(unit client tools deploy images integration chaos e2e)
 PARTS=("$@")
 [[ ${#PARTS[@]} -eq 0 ]] && PARTS=("${ALL_PARTS[@]}")
 for p in "${PARTS[@]}"; do
@@ -107,6 +108,19 @@ if wants deploy; then
   else
     echo "tools/validate/run.sh is missing"
     count deploy 0 1
+  fi
+fi
+if wants images; then
+  echo "== images: the six images built with podman and checked"
+  bash scripts/images/test.sh 2>&1 | tee "$RESULTS/images.log"
+  status=${PIPESTATUS[0]}
+  if grep -q '^images: skipped: ' "$RESULTS/images.log"; then
+    echo "== images: skipped"
+  else
+    ok=$(grep -c '^ok ' "$RESULTS/images.log")
+    bad=$(grep -c '^--- FAIL' "$RESULTS/images.log")
+    ((status != 0 && bad == 0)) && bad=1
+    count images "$ok" "$bad"
   fi
 fi
 if wants integration; then

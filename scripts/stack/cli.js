@@ -8,6 +8,8 @@ const { ROOT } = require('./build');
 
 async function main() {
   const apiOnly = process.argv.includes('--api-only');
+  // --images: the services and the web app run from their podman images (npm run images).
+  const images = process.argv.includes('--images') || process.env.STACK_IMAGES === '1';
   const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8080);
   // Settings for the services come from the environment and are passed through.
   const passThrough = ['ORDER_EXPIRATION_SECONDS', 'LOG_LEVEL', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'STRIPE_PUBLISHABLE_KEY', 'SIGNIN_MAX_FAILURES', 'SIGNIN_WINDOW_SECONDS', 'SESSION_TTL_SECONDS'];
@@ -34,7 +36,7 @@ async function main() {
   }, 500).unref();
 
   try {
-    stack = await startStack({ apiOnly, gatewayPort, env });
+    stack = await startStack({ apiOnly, images, gatewayPort, env });
   } catch (err) {
     console.error(`stack: failed: ${err.message}`);
     process.exit(1);

@@ -6,6 +6,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   runDir?: string;
   log?: (line: string) => void;
+  /** Run the services and the web app from their podman images (npm run images). */
+  images?: boolean;
   /** Restart a service that exits unasked, as Kubernetes would (default true). */
   restartOnCrash?: boolean;
 }

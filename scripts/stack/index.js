@@ -10,6 +10,7 @@ const { freePort, startProcess, supervise, waitUntil, StackError, httpOk, tcpOpe
 const { createGateway } = require('./gateway');
 const { buildIfStale, ROOT } = require('./build');
 const { writeNatsAuthConfig } = require('./nats-auth');
+const images = require('./images');
 
 const BIN = path.join(ROOT, 'tools/bin');
 const SERVICES = ['auth', 'tickets', 'orders', 'payments', 'expiration'];
@@ -56,6 +57,11 @@ async function startStack(opts = {}) {
 
   try {
     // 1. Binaries and compiled JavaScript (skipped when current).
+    if (opts.images) {
+      // The services and the web app from their images (npm run images), not from dist/.
+      images.removeOrphans({ log });
+      images.ensureImages({ log, names: opts.apiOnly ? SERVICES : [...SERVICES, 'client'] });
+    }
     log('building backing servers (tools/build.sh)');
     execFileSync('bash', [path.join(ROOT, 'tools/build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
     buildIfStale('common', { log });
@@ -103,7 +109,7 @@ async function startStack(opts = {}) {
     for (const s of SERVICES) {
       ports[s] = await freePort();
       metricsPorts[s] = await freePort();
-      spawnLogged(s, process.execPath, [path.join(ROOT, s, 'dist/index.js')], {
+      const serviceEnv = {
         ...env,
         PORT: String(ports[s]),
         METRICS_PORT: String(metricsPorts[s]),
@@ -119,7 +125,9 @@ async function startStack(opts = {}) {
         STRIPE_SECRET_KEY: env.STRIPE_SECRET_KEY ?? 'sk_test_stack',
         STRIPE_API_BASE: env.STRIPE_API_BASE ?? `http://127.0.0.1:${stripePort}`,
         LOG_LEVEL: env.LOG_LEVEL ?? 'info',
-      });
+      };
+      if (opts.images) handles.push(images.startContainer({ name: s, env: serviceEnv, runDir, logFile: path.join(logDir, `${s}.log`) }));
+      else spawnLogged(s, process.execPath, [path.join(ROOT, s, 'dist/index.js')], serviceEnv);
     }
 
     // 4. The gateway, then the client (whose server side calls the API through it).
@@ -137,13 +145,22 @@ async function startStack(opts = {}) {
     let clientPort;
     if (!opts.apiOnly) {
       clientPort = await freePort();
-      const next = require.resolve('next/dist/bin/next', { paths: [path.join(ROOT, 'client')] });
-      spawnLogged('client', process.execPath, [next, 'start', '-p', String(clientPort), '-H', '127.0.0.1'], {
-        ...env,
-        PORT: String(clientPort),
-        API_INTERNAL_URL: url,
-        NEXT_TELEMETRY_DISABLED: '1',
-      }, path.join(ROOT, 'client'));
+      const clientEnv = { ...env, PORT: String(clientPort), API_INTERNAL_URL: url, NEXT_TELEMETRY_DISABLED: '1' };
+      const startArgs = ['start', '-p', String(clientPort), '-H', '127.0.0.1'];
+      if (opts.images) {
+        handles.push(
+          images.startContainer({
+            name: 'client',
+            env: clientEnv,
+            runDir,
+            logFile: path.join(logDir, 'client.log'),
+            args: ['node', '../node_modules/next/dist/bin/next', ...startArgs],
+          }),
+        );
+      } else {
+        const next = require.resolve('next/dist/bin/next', { paths: [path.join(ROOT, 'client')] });
+        spawnLogged('client', process.execPath, [next, ...startArgs], clientEnv, path.join(ROOT, 'client'));
+      }
     }
 
     for (const s of SERVICES) {
@@ -161,7 +178,7 @@ async function startStack(opts = {}) {
 
     // Like a Deployment: once up, a service that dies unasked is started again on the same
     // data (a piece that cannot start at all still fails the start above, with its log).
-    if (opts.restartOnCrash !== false) for (const s of SERVICES) supervise(handles.find((x) => x.name === s));
+    if (opts.restartOnCrash !== false && !opts.images) for (const s of SERVICES) supervise(handles.find((x) => x.name === s));
 
     return {
       url,

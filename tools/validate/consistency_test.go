@@ -136,9 +136,14 @@ func TestEveryServiceHasItsArtifacts(t *testing.T) {
 	}
 	base := index("base", rendered(t, "base"))
 	for _, d := range deployables(t) {
-		for _, f := range []string{"Dockerfile", "Dockerfile.dockerignore"} {
-			if _, err := os.Stat(repoPath(t, d, f)); err != nil {
-				t.Errorf("%s/%s is missing", d, f)
+		// Its image recipe: the services' shared one, or the client's own.
+		recipe := serviceRecipe
+		if d == "client" {
+			recipe = "client/Dockerfile"
+		}
+		for _, f := range []string{recipe, recipe + ".dockerignore"} {
+			if _, err := os.Stat(repoPath(t, f)); err != nil {
+				t.Errorf("%s: %s is missing", d, f)
 			}
 		}
 		if !slices.Contains(kust.Resources, d+".yaml") {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,14 +52,14 @@ func (offlineImages) ResolveImageConfig(_ context.Context, ref string, _ sourcer
 // buildkitProblems runs BuildKit's own checks on a Dockerfile: the parser, the linter
 // (every non-experimental rule, as `docker build --check` does) and the conversion of
 // every stage to LLB (undefined stages, bad flags, bad instructions).
-func buildkitProblems(name string, dt []byte) []string {
+func buildkitProblems(name string, dt []byte, buildArgs map[string]string) []string {
 	ctx := context.Background()
 	var problems []string
 	opt := func() dockerfile2llb.ConvertOpt {
 		sourceMap := llb.NewSourceMap(nil, name, "Dockerfile", dt)
 		sourceMap.Definition = &llb.Definition{} // the linter's report names the source
 		return dockerfile2llb.ConvertOpt{
-			Config:       dockerui.Config{},
+			Config:       dockerui.Config{BuildArgs: buildArgs},
 			MetaResolver: offlineImages{},
 			SourceMap:    sourceMap,
 		}
@@ -146,20 +147,28 @@ func imageRules(dt []byte) []string {
 		case *instructions.EntrypointCommand:
 			entrypoint = strings.Join(c.CmdLine, " ")
 		case *instructions.RunCommand:
-			line := strings.Join(c.CmdLine, " ")
-			if npmCI.MatchString(line) && strings.Contains(line, "--omit=dev") {
+			if prodOnlyInstall(c) {
 				prodInstall = true
 			}
 		case *instructions.CopyCommand:
 			for _, src := range c.SourcePaths {
-				if c.From != "" && strings.Contains(src, "node_modules") {
+				if c.From == "" || !strings.Contains(src, "node_modules") {
+					continue
+				}
+				// Allowed only from a stage of production dependencies: on the Node image
+				// itself (not on a stage that installed dev dependencies), its install
+				// `npm ci --omit=dev`.
+				from := stageNamed(stages, c.From)
+				if from == nil || names[strings.ToLower(from.BaseName)] || !stageInstallsProdOnly(from) {
 					add("COPY --from=%s %s: node_modules of a build stage holds dev dependencies", c.From, src)
+				} else {
+					prodInstall = true
 				}
 			}
 		}
 	}
 	if !prodInstall {
-		add("final stage: no `npm ci --omit=dev` (production dependencies only)")
+		add("final stage: no `npm ci --omit=dev`, nor node_modules from a stage that ran it (production dependencies only)")
 	}
 	switch u := strings.SplitN(user, ":", 2)[0]; u {
 	case "":
@@ -184,11 +193,43 @@ func imageRules(dt []byte) []string {
 	return problems
 }
 
+// prodOnlyInstall: a RUN of `npm ci --omit=dev`.
+func prodOnlyInstall(c *instructions.RunCommand) bool {
+	line := strings.Join(c.CmdLine, " ")
+	return npmCI.MatchString(line) && strings.Contains(line, "--omit=dev")
+}
+
+// stageInstallsProdOnly: the stage's only npm install is `npm ci --omit=dev`.
+func stageInstallsProdOnly(st *instructions.Stage) bool {
+	prod := false
+	for _, c := range st.Commands {
+		if r, ok := c.(*instructions.RunCommand); ok {
+			line := strings.Join(r.CmdLine, " ")
+			if npmCI.MatchString(line) || npmInstall.MatchString(line) {
+				if !prodOnlyInstall(r) {
+					return false
+				}
+				prod = true
+			}
+		}
+	}
+	return prod
+}
+
+func stageNamed(stages []instructions.Stage, name string) *instructions.Stage {
+	for i := range stages {
+		if strings.EqualFold(stages[i].Name, name) {
+			return &stages[i]
+		}
+	}
+	return nil
+}
+
 // ignoreProblems checks a Dockerfile against the .dockerignore BuildKit uses with it
 // (<Dockerfile>.dockerignore, the build context being the repository root): every file
 // a COPY takes from the context is sent, and no build output, dependency folder or test
 // is.
-func ignoreProblems(t testing.TB, root, dockerfile string) []string {
+func ignoreProblems(t testing.TB, root, dockerfile, image string, buildArgs map[string]string) []string {
 	t.Helper()
 	var problems []string
 	f, err := os.Open(dockerfile + ".dockerignore")
@@ -223,6 +264,9 @@ func ignoreProblems(t testing.TB, root, dockerfile string) []string {
 				continue
 			}
 			for _, src := range c.SourcePaths {
+				for k, v := range buildArgs {
+					src = strings.NewReplacer("${"+k+"}", v, "$"+k, v).Replace(src)
+				}
 				src = strings.TrimSuffix(filepath.Clean(src), "/")
 				info, err := os.Stat(filepath.Join(root, src))
 				if err != nil {
@@ -255,7 +299,7 @@ func ignoreProblems(t testing.TB, root, dockerfile string) []string {
 			}
 		}
 	}
-	dir := filepath.Base(filepath.Dir(dockerfile))
+	dir := image
 	for _, never := range []string{
 		"node_modules/express/package.json", dir + "/node_modules/x/index.js", "common/node_modules/x/index.js",
 		dir + "/dist/index.js", "common/dist/index.js", dir + "/.next/BUILD_ID",
@@ -270,43 +314,40 @@ func ignoreProblems(t testing.TB, root, dockerfile string) []string {
 
 func TestDockerfilesPassBuildKitChecks(t *testing.T) {
 	root := repoRoot(t)
-	for _, d := range deployables(t) {
-		t.Run(d, func(t *testing.T) {
-			path := filepath.Join(root, d, "Dockerfile")
+	for _, img := range imageRecipes(t) {
+		t.Run(img.name, func(t *testing.T) {
+			path := filepath.Join(root, img.dockerfile)
 			dt := readFile(t, path)
-			for _, p := range buildkitProblems(path, dt) {
-				t.Errorf("%s/Dockerfile: %s", d, p)
+			for _, p := range buildkitProblems(path, dt, img.buildArgs) {
+				t.Errorf("%s (%s): %s", img.dockerfile, img.name, p)
 			}
 			for _, p := range imageRules(dt) {
-				t.Errorf("%s/Dockerfile: %s", d, p)
+				t.Errorf("%s (%s): %s", img.dockerfile, img.name, p)
 			}
-			for _, p := range ignoreProblems(t, root, path) {
-				t.Errorf("%s/Dockerfile: %s", d, p)
+			for _, p := range ignoreProblems(t, root, path, img.name, img.buildArgs) {
+				t.Errorf("%s (%s): %s", img.dockerfile, img.name, p)
 			}
 		})
 	}
 }
 
-// The service images are one recipe: their Dockerfiles differ only in the service name
-// (the list of workspace manifests, which names every service, aside).
-func TestServiceDockerfilesAreOneRecipe(t *testing.T) {
-	normalize := func(svc, text string) string {
-		lines := strings.Split(text, "\n")
-		for i, l := range lines {
-			if !strings.Contains(l, "package.json") {
-				lines[i] = strings.ReplaceAll(l, svc, "<service>")
+// The five services are built from one recipe with a build argument: no service folder
+// has a Dockerfile of its own, and the recipe refuses a build without a known SERVICE.
+func TestServicesAreBuiltFromOneRecipe(t *testing.T) {
+	for _, s := range services(t) {
+		for _, f := range []string{"Dockerfile", "Dockerfile.dockerignore"} {
+			if _, err := os.Stat(repoPath(t, s, f)); err == nil {
+				t.Errorf("%s/%s exists: the services are built from %s (--build-arg SERVICE=%s)", s, f, serviceRecipe, s)
 			}
 		}
-		return strings.Join(lines, "\n")
 	}
-	svcs := services(t)
-	for _, file := range []string{"Dockerfile", "Dockerfile.dockerignore"} {
-		want := normalize(svcs[0], string(readFile(t, repoPath(t, svcs[0], file))))
-		for _, s := range svcs[1:] {
-			if got := normalize(s, string(readFile(t, repoPath(t, s, file)))); got != want {
-				t.Errorf("%s/%s differs from %s/%s in more than the service name", s, file, svcs[0], file)
-			}
-		}
+	dt := string(readFile(t, repoPath(t, serviceRecipe)))
+	guard := regexp.MustCompile(`(?m)^RUN case "\$SERVICE" in ([a-z|]+)\)`).FindStringSubmatch(dt)
+	if guard == nil {
+		t.Fatalf("%s: no `RUN case \"$SERVICE\" in a|b|…)` guard refusing an unknown or missing SERVICE", serviceRecipe)
+	}
+	if got, want := sorted(strings.Split(guard[1], "|")), sorted(services(t)); !slices.Equal(got, want) {
+		t.Errorf("%s: SERVICE may be %v, want the services %v", serviceRecipe, got, want)
 	}
 }
 
@@ -319,11 +360,11 @@ func TestDockerfilesCopyEveryWorkspaceManifest(t *testing.T) {
 	if err := json.Unmarshal(readFile(t, repoPath(t, "package.json")), &pkg); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range deployables(t) {
-		dt := string(readFile(t, repoPath(t, d, "Dockerfile")))
+	for _, file := range []string{serviceRecipe, "client/Dockerfile"} {
+		dt := string(readFile(t, repoPath(t, file)))
 		for _, w := range pkg.Workspaces {
 			if !regexp.MustCompile(`(?m)^COPY (--chown=\S+ )?` + regexp.QuoteMeta(w+"/package.json") + ` `).MatchString(dt) {
-				t.Errorf("%s/Dockerfile does not copy %s/package.json before npm ci", d, w)
+				t.Errorf("%s does not copy %s/package.json before npm ci", file, w)
 			}
 		}
 	}
@@ -333,7 +374,7 @@ func TestDockerfilesCopyEveryWorkspaceManifest(t *testing.T) {
 func TestBrokenDockerfileIsRejected(t *testing.T) {
 	path := filepath.Join("testdata", "dockerfiles", "gittix", "Dockerfile")
 	dt := readFile(t, path)
-	lint := strings.Join(buildkitProblems(path, dt), "\n")
+	lint := strings.Join(buildkitProblems(path, dt, nil), "\n")
 	t.Logf("BuildKit: %s", lint)
 	wantAll(t, "BuildKit on "+path, lint,
 		"lint FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 3)",
@@ -349,7 +390,7 @@ func TestBrokenDockerfileIsRejected(t *testing.T) {
 		"final stage runs as root: no USER",
 		"CMD npm start: shell form",
 	)
-	ignore := strings.Join(ignoreProblems(t, repoRoot(t), path), "\n")
+	ignore := strings.Join(ignoreProblems(t, repoRoot(t), path, "gittix", nil), "\n")
 	t.Logf("dockerignore: %s", ignore)
 	wantAll(t, "dockerignore of "+path, ignore, "node_modules/express/package.json would be sent to the build")
 }
@@ -357,7 +398,19 @@ func TestBrokenDockerfileIsRejected(t *testing.T) {
 // A COPY --from of a stage that does not exist is an error of BuildKit's conversion.
 func TestDockerfileWithUnknownStageIsRejected(t *testing.T) {
 	path := filepath.Join("testdata", "dockerfiles", "unknown-stage", "Dockerfile")
-	msg := strings.Join(buildkitProblems(path, readFile(t, path)), "\n")
+	msg := strings.Join(buildkitProblems(path, readFile(t, path), nil), "\n")
 	t.Logf("BuildKit: %s", msg)
 	wantAll(t, path, msg, "build error: ", "buidl")
+}
+
+// node_modules may come only from a stage of production dependencies (the services'
+// `modules` stage); from a stage that ran a plain npm ci they carry dev dependencies.
+func TestDockerfileCopyingDevModulesIsRejected(t *testing.T) {
+	path := filepath.Join("testdata", "dockerfiles", "dev-modules", "Dockerfile")
+	msg := strings.Join(imageRules(readFile(t, path)), "\n")
+	t.Logf("image rules: %s", msg)
+	wantAll(t, path, msg,
+		"COPY --from=build /app/node_modules: node_modules of a build stage holds dev dependencies",
+		"final stage: no `npm ci --omit=dev`",
+	)
 }

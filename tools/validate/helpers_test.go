@@ -90,6 +90,26 @@ func deployables(t testing.TB) []string {
 	return append(services(t), "client")
 }
 
+// serviceRecipe is the one Dockerfile of the five services (--build-arg SERVICE=<name>).
+const serviceRecipe = "infra/docker/service.Dockerfile"
+
+// imageRecipe is how one deployable's image is built.
+type imageRecipe struct {
+	name       string
+	dockerfile string            // relative to the repository root, the build context
+	buildArgs  map[string]string // --build-arg
+}
+
+// imageRecipes: each service from the one recipe with SERVICE set, the web app from
+// client/Dockerfile.
+func imageRecipes(t testing.TB) []imageRecipe {
+	var out []imageRecipe
+	for _, s := range services(t) {
+		out = append(out, imageRecipe{s, serviceRecipe, map[string]string{"SERVICE": s}})
+	}
+	return append(out, imageRecipe{"client", "client/Dockerfile", nil})
+}
+
 // wantAll fails unless text contains every one of the expected fragments.
 func wantAll(t testing.TB, what, text string, fragments ...string) {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -110,8 +111,9 @@ type skaffoldConfig struct {
 			Image   string `json:"image"`
 			Context string `json:"context"`
 			Docker  struct {
-				Dockerfile string `json:"dockerfile"`
-				Target     string `json:"target"`
+				Dockerfile string            `json:"dockerfile"`
+				Target     string            `json:"target"`
+				BuildArgs  map[string]string `json:"buildArgs"`
 			} `json:"docker"`
 			Sync struct {
 				Manual []struct {
@@ -176,15 +178,21 @@ func TestSkaffoldDevLoop(t *testing.T) {
 			continue
 		}
 		a := cfg.Build.Artifacts[i]
-		if a.Context != "." || a.Docker.Dockerfile != d+"/Dockerfile" || a.Docker.Target != "dev" {
-			t.Errorf("skaffold.yaml: ticketing/%s: want context . (the repository root), dockerfile %s/Dockerfile, target dev; got %q %q %q",
-				d, d, a.Context, a.Docker.Dockerfile, a.Docker.Target)
+		var recipe imageRecipe
+		for _, r := range imageRecipes(t) {
+			if r.name == d {
+				recipe = r
+			}
+		}
+		if a.Context != "." || a.Docker.Dockerfile != recipe.dockerfile || a.Docker.Target != "dev" || !maps.Equal(a.Docker.BuildArgs, recipe.buildArgs) {
+			t.Errorf("skaffold.yaml: ticketing/%s: want context . (the repository root), dockerfile %s, target dev, buildArgs %v; got %q %q %q %v",
+				d, recipe.dockerfile, recipe.buildArgs, a.Context, a.Docker.Dockerfile, a.Docker.Target, a.Docker.BuildArgs)
 		}
 		if len(a.Sync.Manual) != 1 || a.Sync.Manual[0].Src != d+"/src/**" || a.Sync.Manual[0].Dest != "/app" {
 			t.Errorf("skaffold.yaml: ticketing/%s: want one sync rule %s/src/** → /app (the WORKDIR of the build stage)", d, d)
 		}
-		if df := string(readFile(t, repoPath(t, d, "Dockerfile"))); !strings.Contains(df, " AS dev\n") {
-			t.Errorf("%s/Dockerfile has no dev stage, which skaffold builds", d)
+		if df := string(readFile(t, repoPath(t, recipe.dockerfile))); !strings.Contains(df, " AS dev\n") {
+			t.Errorf("%s has no dev stage, which skaffold builds", recipe.dockerfile)
 		}
 	}
 	if len(cfg.Build.Artifacts) != len(deployables(t)) {
