@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 )
 
 // MongoDB wire protocol bits the gate needs (all little-endian):
@@ -35,6 +36,8 @@ const (
 type gate struct {
 	backend string // FerretDB's address
 	logger  *slog.Logger
+	stats   *stats     // nil unless --stats-listen: counts what is forwarded
+	idIndex *idIndexer // nil: no SQLite _id index (idindex.go)
 
 	mu sync.Mutex // held for one request/reply exchange with FerretDB
 
@@ -149,8 +152,25 @@ func (g *gate) handle(client net.Conn) {
 // global mutex for the whole round trip. It returns a nil reply for an OP_MSG
 // with the moreToCome flag (e.g. a write with w:0), which gets no reply.
 func (g *gate) exchange(backend net.Conn, fromBackend *bufio.Reader, req []byte) ([]byte, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	if g.stats != nil {
+		queued := time.Now()
+		g.mu.Lock()
+		locked := time.Now()
+		defer func() {
+			held := time.Since(locked)
+			g.mu.Unlock()
+			g.stats.record(req, locked.Sub(queued), held)
+		}()
+	} else {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+	}
+
+	// A filter {_id: X, …} is turned into {_id: X} when that is equivalent (pushdown.go).
+	req, err := g.pushdown(backend, fromBackend, req)
+	if err != nil {
+		return nil, err
+	}
 
 	if _, err := backend.Write(req); err != nil {
 		return nil, err

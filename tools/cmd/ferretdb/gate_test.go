@@ -23,6 +23,12 @@ type stack struct {
 
 func startStack(t *testing.T) stack {
 	t.Helper()
+	return startStackWith(t, nil)
+}
+
+// startStackWith starts the stack with st counting what the gate forwards (nil: off).
+func startStackWith(t *testing.T, st *stats) stack {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	f, err := newFerretDB(t.TempDir(), logger)
@@ -40,7 +46,7 @@ func startStack(t *testing.T) stack {
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = f.Run(ferretCtx) }()
 
-	g := &gate{backend: backendAddr(f), logger: logger}
+	g := &gate{backend: backendAddr(f), logger: logger, stats: st}
 	gateDone := make(chan struct{})
 	go func() { defer close(gateDone); g.serve(ctx, ln) }()
 

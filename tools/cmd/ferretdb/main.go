@@ -16,9 +16,13 @@
 // Usage:
 //
 //	ferretdb --listen 127.0.0.1:27017 --data-dir ./data [--log-level warn]
+//	         [--stats-listen 127.0.0.1:0]
 //
 // It prints "ferretdb ready on <addr>" on stdout once clients can connect and
-// exits cleanly (status 0) on SIGTERM/SIGINT.
+// exits cleanly (status 0) on SIGTERM/SIGINT. With --stats-listen (or the
+// FERRETDB_STATS_LISTEN environment variable) it first prints
+// "ferretdb stats on http://<addr>/stats" and answers GET /stats there with
+// the forwarded commands counted per database and command (stats.go).
 package main
 
 import (
@@ -42,15 +46,17 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "public address of the gate (host:port; port 0 picks a free one)")
 	dataDir := flag.String("data-dir", "", "directory for the SQLite files (created if missing; required)")
 	logLevel := flag.String("log-level", "warn", "FerretDB log level: debug, info, warn or error")
+	statsListen := flag.String("stats-listen", os.Getenv("FERRETDB_STATS_LISTEN"),
+		"address for GET /stats, the gate's command counts as JSON (host:port; port 0 picks a free one; default off, or $FERRETDB_STATS_LISTEN)")
 	flag.Parse()
 
-	if err := run(*listen, *dataDir, *logLevel); err != nil {
+	if err := run(*listen, *dataDir, *logLevel, *statsListen); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, dataDir, logLevel string) error {
+func run(listen, dataDir, logLevel, statsListen string) error {
 	if dataDir == "" {
 		return errors.New("--data-dir is required")
 	}
@@ -76,14 +82,26 @@ func run(listen, dataDir, logLevel string) error {
 		return err
 	}
 
+	g := &gate{backend: backendAddr(f), logger: logger, idIndex: newIDIndexer(dataDir, logger)}
+	defer g.idIndex.close()
+	if statsListen != "" {
+		statsLn, err := net.Listen("tcp", statsListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--stats-listen: %w", err)
+		}
+		g.stats = newStats()
+		stopStats := serveStats(g.stats, statsLn)
+		defer stopStats()
+		fmt.Printf("ferretdb stats on http://%s/stats\n", statsLn.Addr())
+	}
+
 	ferretCtx, stopFerret := context.WithCancel(context.Background())
 	ferretDone := make(chan struct{})
 	go func() {
 		defer close(ferretDone)
 		_ = f.Run(ferretCtx)
 	}()
-
-	g := &gate{backend: backendAddr(f), logger: logger}
 
 	// Single, stable line that scripts and the Node orchestrator wait for.
 	fmt.Printf("ferretdb ready on %s\n", ln.Addr())
