@@ -14,7 +14,8 @@ main('payments', async () => {
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_BASE || undefined);
   // One processor for the route, the listener and the reconciler: it knows which charges
   // this process has in flight.
-  const processor = new PaymentProcessor(stripe, logger);
+  // Charges only once payment:started is on the bus (at most 3 s of waiting).
+  const processor = new PaymentProcessor(stripe, logger, undefined, 3_000);
   const reconciler = new Reconciler(processor, logger);
   return runService({
     name: 'payments',

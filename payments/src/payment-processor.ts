@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { isDuplicateKeyError, Logger, OrderStatus, PublishMeta } from '@ticketing/common';
+import { isDuplicateKeyError, Logger, OrderStatus, PublishMeta, waitForPublished } from '@ticketing/common';
 import { Order } from './models/order';
 import { idempotencyKeyOf, Payment, PaymentAttrs, PaymentStatus } from './models/payment';
 import { OpenPayment } from './models/open-payment';
@@ -41,7 +41,12 @@ export type Settlement =
   /** Another attempt was stored first (another request or replica): answer from it. */
   | { outcome: 'taken'; payment: PaymentAttrs }
   /** This process is already charging this order. */
-  | { outcome: 'busy' };
+  | { outcome: 'busy' }
+  /** payment:started could not be put on the bus in time: nothing was charged. */
+  | { outcome: 'unavailable'; payment: PaymentAttrs };
+
+/** What a buyer reads when the charge was not started because the bus is away. */
+export const START_UNCONFIRMED = 'Payment could not be started right now; no charge was made, try again';
 
 export interface OrderToPay {
   _id: string;
@@ -64,6 +69,12 @@ export class PaymentProcessor {
     private readonly stripe: StripeClient,
     private readonly logger: Logger,
     private readonly stripeDeadlineMs = STRIPE_CALL_DEADLINE_MS,
+    /**
+     * How long to wait for payment:started to be on the bus before charging; 0 = do not
+     * wait (tests without a relay). The buyer's hold is extended only once orders has that
+     * event: charging without it could let the hold run out under a charge in flight.
+     */
+    private readonly startConfirmMs = 0,
   ) {}
 
   /** True while this process is charging or refunding the order's payment. */
@@ -132,6 +143,13 @@ export class PaymentProcessor {
       if (current?.status === OrderStatus.Cancelled) {
         const settled = await this.fail(payment, 'Order was cancelled', undefined, meta);
         return settled.outcome === 'failed' ? { outcome: 'cancelled', payment: settled.payment } : settled;
+      }
+      if (this.startConfirmMs > 0 && !(await waitForPublished(started.id, this.startConfirmMs))) {
+        // The bus is away: orders cannot learn that the hold must wait for this charge.
+        // Charge nothing; the attempt fails (payment:failed goes out with the outbox later).
+        this.log(payment).warn({ waitedMs: this.startConfirmMs }, 'payment:started not on the bus in time, not charging');
+        const settled = await this.fail(payment, START_UNCONFIRMED, undefined, meta);
+        return settled.outcome === 'failed' ? { outcome: 'unavailable', payment: settled.payment } : settled;
       }
       return this.charge(payment, meta);
     });

@@ -14,9 +14,42 @@ export interface OutboxWrite {
   outbox?: OutboxEntry[];
 }
 
-/** Fired after any write that may have stored outbox entries, so the relay sends them now. */
-export const outboxSignal = new EventEmitter<{ written: [OutboxWrite] }>();
-outboxSignal.setMaxListeners(100);
+/**
+ * `written`: fired after any write that may have stored outbox entries, so the relay sends
+ * them now. `published`: fired by the relay once NATS Streaming stored an entry.
+ */
+export const outboxSignal = new EventEmitter<{ written: [OutboxWrite]; published: [string] }>();
+outboxSignal.setMaxListeners(1_000);
+
+const PUBLISHED_REMEMBERED = 10_000;
+const publishedRecently = new Set<string>();
+outboxSignal.on('published', (entryId) => {
+  publishedRecently.add(entryId);
+  if (publishedRecently.size > PUBLISHED_REMEMBERED) publishedRecently.delete(publishedRecently.values().next().value as string);
+});
+
+/**
+ * Resolves true once this process's relay has published the outbox entry (the event is
+ * durably on the bus), false after `timeoutMs`. For work that must not start before other
+ * services can know about it: payments charges a card only once payment:started, which
+ * extends the buyer's hold, is on the bus.
+ */
+export function waitForPublished(entryId: string, timeoutMs: number): Promise<boolean> {
+  if (publishedRecently.has(entryId)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onPublished = (id: string) => {
+      if (id !== entryId) return;
+      clearTimeout(timer);
+      outboxSignal.off('published', onPublished);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      outboxSignal.off('published', onPublished);
+      resolve(publishedRecently.has(entryId));
+    }, timeoutMs);
+    outboxSignal.on('published', onPublished);
+  });
+}
 
 const entrySchema = new Schema(
   { id: { type: String, required: true }, subject: { type: String, required: true }, payload: { type: String, required: true } },

@@ -194,6 +194,7 @@ export class OutboxRelay {
             await this.bus.publishRaw(entry.subject, entry.payload);
           }
           this.remember(entry.id);
+          outboxSignal.emit('published', entry.id);
         }
         sent.push({ id: entry.id, subject: entry.subject, payload: entry.payload });
       }

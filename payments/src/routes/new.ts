@@ -8,11 +8,12 @@ import {
   OrderStatus,
   PaymentRequiredError,
   requireAuth,
+  ServiceUnavailableError,
   validateRequest,
 } from '@ticketing/common';
 import { Order } from '../models/order';
 import { Payment, PaymentAttrs, PaymentStatus } from '../models/payment';
-import { PaymentProcessor, Settlement } from '../payment-processor';
+import { PaymentProcessor, Settlement, START_UNCONFIRMED } from '../payment-processor';
 import { isIdempotencyConflict, refusalError } from '../stripe';
 
 const ALREADY_PAID = 'Order has already been paid';
@@ -52,6 +53,8 @@ function answer(res: Response, settlement: Settlement): void {
       throw new PaymentRequiredError(settlement.payment.failureReason || 'The payment failed');
     case 'busy':
       throw new ConflictError(IN_PROGRESS);
+    case 'unavailable':
+      throw new ServiceUnavailableError(START_UNCONFIRMED, 5);
     case 'taken':
       return answerStored(settlement.payment);
     case 'pending':
