@@ -1,5 +1,6 @@
 import { ErrorRequestHandler, Router } from 'express';
 import { createApp, Logger, NotFoundError } from '@ticketing/common';
+import { openapiRouter } from './openapi';
 import { createOrderRouter } from './routes/new';
 import { indexOrderRouter } from './routes/index';
 import { showOrderRouter } from './routes/show';
@@ -27,6 +28,7 @@ export const buildApp = ({ orderExpirationSeconds, ...o }: OrdersAppOptions) =>
     // and createApp mounts routers, not handlers.
     routers: [
       Router().use(
+        openapiRouter,
         createOrderRouter({ expirationSeconds: orderExpirationSeconds, logger: o.logger }),
         indexOrderRouter,
         showOrderRouter,

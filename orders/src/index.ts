@@ -10,6 +10,7 @@ import { PaymentStartedListener } from './events/listeners/payment-started-liste
 import { PaymentFailedListener } from './events/listeners/payment-failed-listener';
 import { PaymentRefundedListener } from './events/listeners/payment-refunded-listener';
 import { HoldSweeper } from './hold-sweeper';
+import { watchBus } from './bus-settled';
 
 main(SERVICE_NAME, async () => {
   const config = loadServiceConfig();
@@ -29,7 +30,10 @@ main(SERVICE_NAME, async () => {
         orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
         isReady,
       }),
-    listeners: ({ bus }) => [
+    metricsPort: config.METRICS_PORT,
+    listeners: ({ bus }) => {
+      watchBus(bus);
+      return [
       new TicketCreatedListener(bus, logger),
       new TicketUpdatedListener(bus, logger),
       new ExpirationCompleteListener(bus, logger),
@@ -37,7 +41,8 @@ main(SERVICE_NAME, async () => {
       new PaymentStartedListener(bus, logger),
       new PaymentFailedListener(bus, logger),
       new PaymentRefundedListener(bus, logger),
-    ],
+      ];
+    },
     outboxModels: [Order],
     // After the listeners and the relay (its cancels are published), stopped before them.
     onStart: async () => {

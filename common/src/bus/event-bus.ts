@@ -33,6 +33,12 @@ export interface EventBus {
   /** Resolves once the server has stored the message (NATS Streaming publish ack). */
   publishRaw(subject: string, payload: string): Promise<void>;
   subscribe(opts: SubscribeOptions, onDelivery: (delivery: Delivery) => void): BusSubscription;
+  /**
+   * When the connection to the bus was last disturbed (lost, reconnecting, or just back);
+   * 0 if never since the first connection. Messages sent to this process around then may
+   * come back only after their ackWait.
+   */
+  lastDisruptionAt?(): number;
   /** Called after every (re)connection: what a non-durable subscriber missed is not replayed. */
   onReconnect?(callback: () => void): void;
 }

@@ -39,6 +39,7 @@ export class NatsBus implements EventBus {
   private reconnecting?: Promise<void>;
   private reconnectCallbacks: (() => void)[] = [];
   private everConnected = false;
+  private disruptedAt = 0;
 
   private constructor(private readonly opts: NatsBusOptions) {}
 
@@ -75,7 +76,10 @@ export class NatsBus implements EventBus {
       try {
         this.stan = await this.connectOnce();
         metrics.busConnected.set(1);
-        if (this.everConnected) for (const cb of this.reconnectCallbacks) cb();
+        if (this.everConnected) {
+          this.disruptedAt = Date.now();
+          for (const cb of this.reconnectCallbacks) cb();
+        }
         this.everConnected = true;
         this.opts.logger.info({ url: this.opts.url, clientId: this.opts.clientId }, 'connected to NATS Streaming');
         return;
@@ -116,6 +120,14 @@ export class NatsBus implements EventBus {
         stan.removeListener('error', onError);
         stan.on('error', (err) => this.opts.logger.error({ err }, 'NATS Streaming error'));
         stan.on('connection_lost', (err) => this.onLost(stan, err));
+        // The NATS connection under the session dropped and came back by itself: deliveries
+        // the server sent meanwhile are lost and come back after their ackWait.
+        for (const event of ['disconnect', 'reconnecting', 'reconnect'] as const) {
+          stan.on(event, () => {
+            this.disruptedAt = Date.now();
+            if (event === 'disconnect') this.opts.logger.warn('NATS connection dropped, reconnecting');
+          });
+        }
         stan.on('close', () => this.onLost(stan, new Error('connection closed')));
         for (const s of this.subs) if (!s.closed) this.attach(stan, s);
         resolve(stan);
@@ -126,6 +138,7 @@ export class NatsBus implements EventBus {
   private onLost(stan: Stan, err: unknown) {
     if (this.closing || this.stan !== stan || this.reconnecting) return;
     this.opts.logger.error({ err: (err as Error)?.message }, 'lost NATS Streaming, reconnecting');
+    this.disruptedAt = Date.now();
     metrics.busConnected.set(0);
     this.stan = undefined;
     stan.removeAllListeners();
@@ -200,6 +213,10 @@ export class NatsBus implements EventBus {
         });
       },
     };
+  }
+
+  lastDisruptionAt(): number {
+    return this.disruptedAt;
   }
 
   onReconnect(callback: () => void): void {

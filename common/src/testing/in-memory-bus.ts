@@ -60,8 +60,15 @@ export class InMemoryBus implements EventBus {
     this.reconnectCallbacks.push(callback);
   }
 
+  disruptedAt = 0;
+
+  lastDisruptionAt(): number {
+    return this.disruptedAt;
+  }
+
   /** As after a lost connection: calls every onReconnect callback. */
   simulateReconnect(): void {
+    this.disruptedAt = Date.now();
     for (const cb of this.reconnectCallbacks) cb();
   }
 

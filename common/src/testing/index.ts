@@ -5,3 +5,4 @@ export * from './logger';
 export * from './envelope';
 export * from './outbox';
 export * from './wait';
+export * from './contract';

@@ -1,5 +1,6 @@
 import mongoose, { HydratedDocument, Schema } from 'mongoose';
 import { isObjectId, OrderStatus, OutboxEntry, outboxPlugin, PublishMeta } from '@ticketing/common';
+import { busSettled } from '../bus-settled';
 import { OrderCancelledPublisher } from '../events/publishers/order-cancelled-publisher';
 import { ActiveHold } from './active-hold';
 
@@ -256,7 +257,13 @@ export function cancelOrder(id: string, meta: PublishMeta): Promise<OrderDoc | n
 export async function cancelOverdueOrder(
   id: string,
   meta: PublishMeta,
-): Promise<{ order: OrderDoc | null; cancelled: boolean }> {
+  opts: { evenIfBusUnsettled?: boolean } = {},
+): Promise<{ order: OrderDoc | null; cancelled: boolean; deferred?: boolean }> {
+  if (!opts.evenIfBusUnsettled && !busSettled()) {
+    // A payment:started for this hold may still be on its way back to us: see bus-settled.ts.
+    const order = isObjectId(id) ? await Order.findById(id) : null;
+    return { order, cancelled: false, deferred: order !== null && holdIsOver(order) && isActive(order) };
+  }
   let cancelled = false;
   const plan = cancelPlan(meta);
   const order = await changeOrderStatus(id, (o) => {

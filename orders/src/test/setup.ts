@@ -1,4 +1,7 @@
-import { testJwtKey, useTestDatabase } from '@ticketing/common/testing';
+import { recordContractExchanges, testJwtKey, useTestDatabase } from '@ticketing/common/testing';
 
 process.env.JWT_KEY = testJwtKey();
 useTestDatabase();
+
+// CONTRACT_RECORD=<dir>: every supertest exchange is recorded for the OpenAPI contract test.
+recordContractExchanges('orders');

@@ -8,10 +8,14 @@ export class ExpirationCompleteListener extends Listener<ExpirationCompleteEvent
 
   async onMessage({ orderId }: ExpirationCompleteEvent['data'], ctx: MessageContext): Promise<void> {
     // Only a hold that is over is released; a paid or already cancelled order stays as it is.
-    const { order, cancelled } = await cancelOverdueOrder(orderId, { requestId: ctx.requestId, source: SERVICE_NAME });
+    const { order, cancelled, deferred } = await cancelOverdueOrder(orderId, { requestId: ctx.requestId, source: SERVICE_NAME });
     // The order was stored before order:created went out, so this cannot be a race: retry,
     // then dead-letter for someone to look at.
     if (!order) throw new Error(`expiration for unknown order ${orderId}`);
+    if (deferred) {
+      ctx.logger.warn({ orderId }, 'hold over but the bus was just disturbed: a payment may be on its way, left to the sweeper');
+      return;
+    }
     if (!cancelled && (order.status === OrderStatus.Created || order.status === OrderStatus.AwaitingPayment)) {
       // Early (clocks differ) or extended by a payment in flight: acked, and the hold ends by
       // the sweeper or by the payment's outcome. Retrying here would only spend attempts.
