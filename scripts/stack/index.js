@@ -30,6 +30,8 @@ async function startStack(opts = {}) {
   fs.mkdirSync(logDir, { recursive: true });
   fs.mkdirSync(path.join(runDir, 'data'), { recursive: true });
   const env = opts.env ?? {};
+  // STACK_IMAGES=1 runs any caller (the integration and e2e tests) against the images.
+  opts = { ...opts, images: opts.images ?? process.env.STACK_IMAGES === '1' };
   const handles = [];
   let gateway;
 
