@@ -65,6 +65,7 @@ it('when a listener handles, fails (three kinds) and dead-letters, then each cou
     gap: await value('events_failed_total', { ...labels, kind: 'out_of_order' }),
     content: await value('events_failed_total', { ...labels, kind: 'content' }),
     dead: await value('events_dead_lettered_total', labels),
+    timed: await value('event_handler_duration_seconds', labels),
   });
   const before = await read();
   const env = () => envelopeOf<TicketCreatedEvent>(Subjects.TicketCreated, { id: 't', version: 0, title: 'a', price: 1, userId: 'u' });
@@ -85,6 +86,7 @@ it('when a listener handles, fails (three kinds) and dead-letters, then each cou
     gap: before.gap + 1,
     content: before.content + 1,
     dead: before.dead + 1,
+    timed: before.timed + 4,
   });
 });
 
@@ -114,5 +116,21 @@ it('exports every metric the dashboard and the docs name', async () => {
   const text = await registry.metrics();
   for (const name of Object.values(metrics).map((m) => (m as unknown as { name: string }).name)) {
     expect(text).toContain(`# TYPE ${name} `);
+  }
+});
+
+it('when an event is stored by NATS Streaming, then events_published_total counts it and bus_connected is 1', async () => {
+  const { connectBus, closeAllBuses } = await import('./helpers');
+  const bus = await connectBus('metrics');
+  try {
+    const before = await value('events_published_total', { subject: 'ticket:created' });
+    class P extends Publisher<TicketCreatedEvent> {
+      readonly subject = Subjects.TicketCreated;
+    }
+    await new P(bus).publish({ id: 't', version: 0, title: 'metrics', price: 1, userId: 'u' });
+    expect(await value('events_published_total', { subject: 'ticket:created' })).toBe(before + 1);
+    expect(await value('bus_connected', {})).toBe(1);
+  } finally {
+    await closeAllBuses();
   }
 });
