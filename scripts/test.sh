@@ -79,6 +79,10 @@ if $needs_servers; then
   export REDIS_URL=redis://127.0.0.1:${REDIS_PORT:-6379}
 fi
 
+# The route tests record their requests and responses here; the OpenAPI contract test
+# (integration) replays them against each service's document.
+export CONTRACT_RECORD="$RESULTS/contract"
+mkdir -p "$CONTRACT_RECORD"
 if wants unit; then
   echo "== unit: common and the services (jest)"
   run_jest unit --selectProjects common auth tickets orders payments expiration

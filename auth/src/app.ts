@@ -1,5 +1,6 @@
 import { createApp, Logger } from '@ticketing/common';
 import { authDefaults } from './config';
+import { openapiRouter } from './openapi';
 import { currentUserRouter } from './routes/current-user';
 import { signinRouter } from './routes/signin';
 import { signoutRouter } from './routes/signout';
@@ -36,6 +37,7 @@ export function buildApp(o: AuthAppOptions) {
     sessionTtlSeconds: session.ttlSeconds,
     isReady: o.isReady,
     routers: [
+      openapiRouter,
       signupRouter({ hasher, hashGate, session, limiter: signupLimiter, logger: o.logger }),
       signinRouter({ hasher, hashGate, session, limiter: signinLimiter, logger: o.logger }),
       signoutRouter,

@@ -141,7 +141,7 @@ export const openapi = {
     },
     [OPENAPI_PATH]: {
       get: {
-        tags: ['tickets'],
+        tags: ['orders'],
         operationId: 'openapi',
         summary: 'This document',
         security: [],

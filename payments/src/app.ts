@@ -1,4 +1,5 @@
 import { createApp, Logger } from '@ticketing/common';
+import { openapiRouter } from './openapi';
 import { createChargeRouter } from './routes/new';
 import type { PaymentProcessor } from './payment-processor';
 
@@ -12,4 +13,4 @@ export interface AppDeps {
 }
 
 export const buildApp = ({ processor, ...opts }: AppDeps) =>
-  createApp({ ...opts, routers: [createChargeRouter({ processor })] });
+  createApp({ ...opts, routers: [openapiRouter, createChargeRouter({ processor })] });

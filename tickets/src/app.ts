@@ -1,4 +1,5 @@
 import { createApp, Logger } from '@ticketing/common';
+import { openapiRouter } from './openapi';
 import { createTicketRouter } from './routes/new';
 import { indexTicketRouter } from './routes/index';
 import { showTicketRouter } from './routes/show';
@@ -12,4 +13,4 @@ export interface AppDeps {
 }
 
 export const buildApp = (deps: AppDeps) =>
-  createApp({ ...deps, routers: [createTicketRouter, indexTicketRouter, showTicketRouter, updateTicketRouter] });
+  createApp({ ...deps, routers: [openapiRouter, createTicketRouter, indexTicketRouter, showTicketRouter, updateTicketRouter] });

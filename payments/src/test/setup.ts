@@ -1,7 +1,10 @@
-import { testJwtKey, useTestDatabase } from '@ticketing/common/testing';
+import { recordContractExchanges, testJwtKey, useTestDatabase } from '@ticketing/common/testing';
 
 process.env.JWT_KEY = testJwtKey();
 // The stripe-mock of scripts/servers.sh; a run against another one sets STRIPE_API_BASE.
 process.env.STRIPE_API_BASE ??= 'http://127.0.0.1:12111';
 
 useTestDatabase();
+
+// CONTRACT_RECORD=<dir>: every supertest exchange is recorded for the OpenAPI contract test.
+recordContractExchanges('payments');
