@@ -15,6 +15,7 @@ const images = require('./images');
 const BIN = path.join(ROOT, 'tools/bin');
 const SERVICES = ['auth', 'tickets', 'orders', 'payments', 'expiration'];
 const WITH_DB = ['auth', 'tickets', 'orders', 'payments'];
+const SERVICE_NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size=96';
 
 /**
  * Starts everything and resolves with `{ url, stop }` once every /readyz answers.
@@ -127,6 +128,9 @@ async function startStack(opts = {}) {
         STRIPE_SECRET_KEY: env.STRIPE_SECRET_KEY ?? 'sk_test_stack',
         STRIPE_API_BASE: env.STRIPE_API_BASE ?? `http://127.0.0.1:${stripePort}`,
         LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+        // A small young generation: V8's default (16 MB semi-spaces) inflates each service's
+        // resident memory under load for little gain at our request sizes.
+        NODE_OPTIONS: env.NODE_OPTIONS ?? SERVICE_NODE_OPTIONS,
       };
       if (opts.images) handles.push(images.startContainer({ name: s, env: serviceEnv, runDir, logFile: path.join(logDir, `${s}.log`) }));
       else spawnLogged(s, process.execPath, [path.join(ROOT, s, 'dist/index.js')], serviceEnv);
