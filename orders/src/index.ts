@@ -2,6 +2,7 @@ import { createLogger, main, natsOptions, runService } from '@ticketing/common';
 import { buildApp } from './app';
 import { loadServiceConfig, SERVICE_NAME } from './config';
 import { Order } from './models/order';
+import { backfillUserOrders } from './models/user-orders';
 import { TicketCreatedListener } from './events/listeners/ticket-created-listener';
 import { TicketUpdatedListener } from './events/listeners/ticket-updated-listener';
 import { ExpirationCompleteListener } from './events/listeners/expiration-complete-listener';
@@ -46,6 +47,8 @@ main(SERVICE_NAME, async () => {
     outboxModels: [Order],
     // After the listeners and the relay (its cancels are published), stopped before them.
     onStart: async () => {
+      // Before HTTP listens: the list reads only the user-order index (see models/user-orders.ts).
+      await backfillUserOrders(logger);
       sweeper.start();
     },
     onStop: () => sweeper.stop(),

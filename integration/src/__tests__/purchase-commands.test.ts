@@ -26,7 +26,12 @@ jest.setTimeout(180_000);
  * collection after each write cost about one more `find` per write and model on top.
  * Lower a bound when the path gets cheaper; never raise one without saying why.
  */
-const BOUND: Record<string, number> = { auth: 0, tickets: 7, orders: 15, payments: 13 };
+// orders raised from 15 to 19 on purpose (07:35): 17 measured with the hold marker
+// (insert, update, delete: the sweeper reads markers instead of scanning orders) and +1 for
+// the per-user order index ($addToSet before the insert: the list reads it instead of
+// scanning orders). Each is an `_id` command of 1–3 ms; together they keep holds and the
+// list flat at 20,000 orders, where the scans they replace cost seconds.
+const BOUND: Record<string, number> = { auth: 0, tickets: 7, orders: 19, payments: 13 };
 const PURCHASES = 5;
 /** Connection upkeep of the driver, not the purchase's work. */
 const UPKEEP = new Set(['hello', 'ismaster', 'isMaster', 'ping', 'endSessions', 'buildInfo']);

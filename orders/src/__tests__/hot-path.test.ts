@@ -2,6 +2,7 @@ import request from 'supertest';
 import { ExpirationCompleteEvent, Subjects, TicketCreatedEvent, TicketUpdatedEvent } from '@ticketing/common';
 import { captureLogger, envelopeOf, InMemoryBus, newId } from '@ticketing/common/testing';
 import { cancelOrder } from '../models/order';
+import { recordUserOrder } from '../models/user-orders';
 import { ExpirationCompleteListener } from '../events/listeners/expiration-complete-listener';
 import { PaymentCreatedListener } from '../events/listeners/payment-created-listener';
 import { PaymentFailedListener } from '../events/listeners/payment-failed-listener';
@@ -33,6 +34,20 @@ describe('hot path: _id lookups only', () => {
     // Refused by the lock, the overdue holder cancelled and the reservation retried.
     expectIdLookupsOnly(await opsOf(() => request(app).post('/api/orders').set('Cookie', buyer().cookie).send({ ticketId: ticket.id }).expect(201)));
     expectIdLookupsOnly(await opsOf(() => request(app).delete(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(204)));
+  });
+
+  it('when a user lists their orders, with an id whose insert failed among them, then only _id lookups, none on orders other than by _id', async () => {
+    const { app } = testApp();
+    const who = buyer();
+    await placeOrder(app, who);
+    await placeOrder(app, who);
+    await placeOrder(app); // someone else's
+    await recordUserOrder(who.id, newId()); // pushed, never inserted
+
+    const ops = await opsOf(() => request(app).get('/api/orders?limit=1').set('Cookie', who.cookie).expect(200));
+    expectIdLookupsOnly(ops);
+    expect(ops.filter((op) => op.collection === 'orders').length).toBeGreaterThanOrEqual(2);
+    expect(ops.filter((op) => op.collection === 'orders').every((op) => op.method === 'findOne')).toBe(true);
   });
 
   it('when every listener handles its event, then every query is an _id lookup or an insert', async () => {

@@ -133,7 +133,9 @@ function paymentJson(ret: Partial<OrderAttrs>): { payment?: { status: PaymentSta
   return ret.paymentId ? { payment: { status: 'paid' } } : {};
 }
 
-// GET /api/orders: one user's orders, newest first, paged by _id.
+// GET /api/orders: one user's orders, newest first, paged by _id. On real MongoDB the plain
+// `{userId}` query on this index would do; the route reads the `userorders` index documents
+// instead, which keeps FerretDB (which scans for any non-_id filter) flat.
 orderSchema.index({ userId: 1, _id: -1 });
 // No index for the hold sweeper: it reads the ActiveHold markers, never this collection.
 orderSchema.plugin(outboxPlugin);

@@ -1,7 +1,8 @@
 import { Request, Response, Router } from 'express';
 import { query } from 'express-validator';
 import { isObjectId, requireAuth, validateRequest } from '@ticketing/common';
-import { Order } from '../models/order';
+import { Order, OrderDoc } from '../models/order';
+import { pullMissingOrders, UserOrders } from '../models/user-orders';
 
 export const MAX_LIST_LIMIT = 100;
 
@@ -18,21 +19,52 @@ const listRules = [
   query('before', 'Cursor is not valid').optional().custom(isObjectId),
 ];
 
+/** The user's order, by `_id`; null when it does not exist (an id whose insert failed). */
+async function ownOrder(id: string, userId: string): Promise<OrderDoc | null> {
+  const order = await Order.findById(id);
+  return order && order.userId === userId ? order : null;
+}
+
 /**
- * The user's own orders, newest first, a page at a time. The cursor is the id of the last
- * order on the page: the next page is the orders with a smaller _id (ObjectIds start with
- * their creation second, so _id order is creation order), which real MongoDB serves from
- * the {userId, _id} index with no sort in memory and no skip, however deep the page.
+ * The user's own orders, newest first, a page at a time, by `_id` reads only: the user's
+ * index document (models/user-orders.ts), then the page's orders, at most `limit` at once.
+ * The cursor is the id of the last order on the page: the next page is the ids smaller
+ * than it (ObjectIds start with their creation second, so id order is creation order).
+ * An id without an order is skipped (and pulled once it is old); the next-page headers are
+ * sent only when an order after the page exists, as the `limit + 1` query did.
  */
 indexOrderRouter.get('/api/orders', requireAuth, ...listRules, validateRequest, async (req: Request, res: Response) => {
+  const userId = req.currentUser!.id;
   const limit = req.query.limit === undefined ? MAX_LIST_LIMIT : Number(req.query.limit);
-  const before = req.query.before as string | undefined;
-  const orders = await Order.find({ userId: req.currentUser!.id, ...(before && { _id: { $lt: before } }) })
-    .sort({ _id: -1 })
-    // One more than the page: whether a next page exists, without a count.
-    .limit(limit + 1);
-  const page = orders.slice(0, limit);
-  if (orders.length > limit) {
+  const before = (req.query.before as string | undefined)?.toLowerCase();
+  const index = await UserOrders.findById(userId, { orderIds: 1 }).lean();
+  // Hex ids of one length: string order is ObjectId order.
+  const candidates = (index?.orderIds ?? [])
+    .map((id) => id.toLowerCase())
+    .filter((id) => before === undefined || id < before)
+    .sort()
+    .reverse();
+
+  const page: OrderDoc[] = [];
+  const missing: string[] = [];
+  let next = 0;
+  while (page.length < limit && next < candidates.length) {
+    const batch = candidates.slice(next, next + limit - page.length);
+    next += batch.length;
+    const found = await Promise.all(batch.map((id) => ownOrder(id, userId)));
+    found.forEach((order, i) => (order ? page.push(order) : missing.push(batch[i])));
+  }
+  // Is there a next page? The first of the remaining ids whose order exists says so.
+  let more = false;
+  while (!more && next < candidates.length) {
+    const id = candidates[next++];
+    if (await ownOrder(id, userId)) more = true;
+    else missing.push(id);
+  }
+  // Best effort: an id left behind is only skipped again, and pulled by a later list.
+  if (missing.length > 0) await pullMissingOrders(userId, missing).catch(() => undefined);
+
+  if (more) {
     const cursor = page[page.length - 1].id;
     res.setHeader('X-Next-Cursor', cursor);
     res.setHeader('Link', `</api/orders?limit=${limit}&before=${cursor}>; rel="next"`);

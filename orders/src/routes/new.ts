@@ -16,6 +16,7 @@ import { SERVICE_NAME } from '../config';
 import { ActiveHold } from '../models/active-hold';
 import { cancelOverdueOrder, holdEndsAt, Order, OrderAttrs, OrderDoc } from '../models/order';
 import { Ticket } from '../models/ticket';
+import { recordUserOrder } from '../models/user-orders';
 import { OrderCreatedPublisher } from '../events/publishers/order-created-publisher';
 
 export interface NewOrderOptions {
@@ -94,6 +95,9 @@ export function createOrderRouter({ expirationSeconds, logger }: NewOrderOptions
       // The hold's marker, for the sweeper, before the order: no order exists without one.
       // Should we die before the insert, the sweeper finds no order for it and removes it.
       await ActiveHold.create({ _id: id, endsAt: expiresAt });
+      // The buyer's list finds its orders by this id, also written before the order, so no
+      // order exists that the list cannot find (see models/user-orders.ts).
+      await recordUserOrder(userId, id);
       // One retry, and only after the holder was cancelled: however many buyers race for
       // the ticket, the unique ticketLock still lets exactly one insert through.
       const order =

@@ -1,7 +1,9 @@
 import request from 'supertest';
 import { Types } from 'mongoose';
+import { captureLogger, newId } from '@ticketing/common/testing';
 import { Order } from '../../models/order';
-import { buyer, placeOrder, testApp } from '../../test/helpers';
+import { BACKFILL_MARKER_ID, backfillUserOrders, recordUserOrder, UserOrders } from '../../models/user-orders';
+import { buyer, createTicket, placeOrder, testApp } from '../../test/helpers';
 
 describe('GET /api/orders', () => {
   it('when not signed in, then 401', async () => {
@@ -34,8 +36,11 @@ describe('GET /api/orders', () => {
   });
 });
 
-/** `n` orders of one user straight into the collection, oldest first; returns their ids newest first. */
-async function storeOrders(userId: string, n: number): Promise<string[]> {
+/**
+ * `n` orders of one user straight into the collection, oldest first, as stored before the
+ * user-order index existed, then indexed as the service's start does; returns their ids newest first.
+ */
+async function storeOrders(userId: string, n: number, { backfill = true } = {}): Promise<string[]> {
   const docs = Array.from({ length: n }, (_, i) => {
     // Increasing ids (time, then the process's counter), as orders placed one after the other get.
     const _id = new Types.ObjectId();
@@ -52,6 +57,10 @@ async function storeOrders(userId: string, n: number): Promise<string[]> {
     };
   });
   await Order.insertMany(docs);
+  if (backfill) {
+    await UserOrders.deleteOne({ _id: BACKFILL_MARKER_ID });
+    await backfillUserOrders();
+  }
   return docs.map((d) => d._id.toHexString()).reverse();
 }
 
@@ -123,5 +132,125 @@ describe('GET /api/orders pages', () => {
   it('when the list is asked for, then real MongoDB has the {userId, _id} index to serve it', async () => {
     const keys = (await Order.collection.indexes()).map((i) => i.key);
     expect(keys).toContainEqual({ userId: 1, _id: -1 });
+  });
+});
+
+const idsOf = (res: request.Response) => res.body.map((o: { id: string }) => o.id);
+const storedIndex = async (userId: string) => (await UserOrders.findById(userId).lean())?.orderIds.slice().sort();
+
+describe('GET /api/orders from the user-order index', () => {
+  it('when a user places several orders, then each id is in their index document and the list has them all, newest first, as POST answered them', async () => {
+    const { app } = testApp();
+    const me = buyer();
+    const placed = [];
+    for (let i = 0; i < 3; i++) placed.push(await placeOrder(app, me));
+
+    expect(await storedIndex(me.id)).toEqual(placed.map((p) => p.orderId).sort());
+    const res = await list(app, me.cookie).expect(200);
+    expect(res.body).toEqual(placed.map((p) => p.order).reverse());
+    expect(res.headers['x-next-cursor']).toBeUndefined();
+  });
+
+  it('when placed orders are paged with limit=2, then each page follows the last and only the last page has no cursor', async () => {
+    const { app } = testApp();
+    const me = buyer();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.unshift((await placeOrder(app, me)).orderId);
+
+    const p1 = await list(app, me.cookie, '?limit=2').expect(200);
+    expect(idsOf(p1)).toEqual(ids.slice(0, 2));
+    expect(p1.headers.link).toBe(`</api/orders?limit=2&before=${ids[1]}>; rel="next"`);
+    const p2 = await list(app, me.cookie, `?limit=2&before=${p1.headers['x-next-cursor']}`).expect(200);
+    expect(idsOf(p2)).toEqual(ids.slice(2, 4));
+    const p3 = await list(app, me.cookie, `?limit=2&before=${p2.headers['x-next-cursor']}`).expect(200);
+    expect(idsOf(p3)).toEqual(ids.slice(4));
+    expect(p3.headers['x-next-cursor']).toBeUndefined();
+    expect(p3.headers.link).toBeUndefined();
+  });
+
+  it("when another user's order id is in the user's index document, then the list still never shows it", async () => {
+    const { app } = testApp();
+    const me = buyer();
+    const mine = await placeOrder(app, me);
+    const theirs = await placeOrder(app);
+    await recordUserOrder(me.id, theirs.orderId);
+
+    const res = await list(app, me.cookie).expect(200);
+
+    expect(idsOf(res)).toEqual([mine.orderId]);
+    expect(await storedIndex(theirs.who.id)).toEqual([theirs.orderId]);
+  });
+
+  it('when a reservation is refused after its id was pushed, then the list skips the id and leaves it while it is recent', async () => {
+    const { app } = testApp();
+    const me = buyer();
+    const held = await placeOrder(app);
+    const mine = await placeOrder(app, me);
+    await request(app).post('/api/orders').set('Cookie', me.cookie).send({ ticketId: held.ticket.id }).expect(400);
+    const index = await storedIndex(me.id);
+    expect(index).toHaveLength(2);
+    const refusedId = index!.find((id) => id !== mine.orderId)!;
+    expect(await Order.findById(refusedId)).toBeNull();
+
+    const res = await list(app, me.cookie).expect(200);
+
+    expect(idsOf(res)).toEqual([mine.orderId]);
+    // Recent: an insert under it might still be in flight, so it is not pulled yet.
+    expect(await storedIndex(me.id)).toEqual(index);
+  });
+
+  it('when an id whose order insert failed is older than a minute, then the list skips it, pulls it, and still pages exactly', async () => {
+    const { app } = testApp();
+    const me = buyer();
+    const older = await placeOrder(app, me);
+    const newer = await placeOrder(app, me);
+    // Pushed, then the process died before the insert: ids older and newer than the orders.
+    const lostOld = Types.ObjectId.createFromTime(Math.floor(Date.now() / 1000) - 120).toHexString();
+    const lostNew = new Types.ObjectId(Math.floor(Date.now() / 1000) + 3600).toHexString();
+    await recordUserOrder(me.id, lostOld);
+    await recordUserOrder(me.id, lostNew);
+
+    const p1 = await list(app, me.cookie, '?limit=1').expect(200);
+    expect(idsOf(p1)).toEqual([newer.orderId]);
+    expect(p1.headers['x-next-cursor']).toBe(newer.orderId);
+    const p2 = await list(app, me.cookie, `?limit=1&before=${newer.orderId}`).expect(200);
+    expect(idsOf(p2)).toEqual([older.orderId]);
+    // Only lostOld is left after older: no order after it, so no next page.
+    expect(p2.headers['x-next-cursor']).toBeUndefined();
+
+    expect(await storedIndex(me.id)).toEqual([older.orderId, newer.orderId, lostNew].sort());
+  });
+
+  it('when orders were stored before the index existed, then the start-up backfill indexes them once, next to orders placed since, and logs it', async () => {
+    const { app } = testApp();
+    const me = buyer();
+    const legacy = await storeOrders(me.id, 3, { backfill: false });
+    const otherLegacy = await storeOrders(newId(), 2, { backfill: false });
+    const placed = await placeOrder(app, me); // its own push: the document exists, without the legacy ids
+    expect(idsOf(await list(app, me.cookie).expect(200))).toEqual([placed.orderId]);
+
+    const { logger, lines } = captureLogger();
+    expect(await backfillUserOrders(logger)).toBe(6);
+
+    expect(idsOf(await list(app, me.cookie).expect(200))).toEqual([placed.orderId, ...legacy]);
+    expect(await storedIndex(me.id)).toEqual([placed.orderId, ...legacy].sort());
+    expect((await UserOrders.findById(BACKFILL_MARKER_ID).lean())?.backfilledAt).toBeInstanceOf(Date);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'user order index backfilled', orders: 6, users: 2 }));
+    expect(otherLegacy).toHaveLength(2);
+    // Done once per database: the next start does not read the orders again.
+    expect(await backfillUserOrders(logger)).toBeUndefined();
+  });
+
+  it('when the push of the order id fails, then the order is not inserted (no order without its index entry)', async () => {
+    const { app } = testApp();
+    const me = buyer();
+    const ticket = await createTicket();
+    const spy = jest.spyOn(UserOrders, 'updateOne').mockRejectedValueOnce(new Error('boom'));
+    try {
+      await request(app).post('/api/orders').set('Cookie', me.cookie).send({ ticketId: ticket.id }).expect(500);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await Order.findOne({ 'ticket.id': ticket.id })).toBeNull();
   });
 });
