@@ -1,4 +1,21 @@
-import { Router } from 'express';
+import {
+  errorResponse as error,
+  jsonContent as json,
+  openApiRouter,
+  responseRef as ref,
+  retryAfterHeader as retryAfter,
+  signedIn,
+  standardComponents,
+  standardPaths,
+} from '@ticketing/common';
+
+/** Auth lists its own 503 (the hashing capacity) on each route. */
+const writeFailures = {
+  '403': ref('CrossSite'),
+  '413': ref('TooLarge'),
+  '415': ref('UnsupportedMediaType'),
+  '500': ref('Unexpected'),
+};
 
 /**
  * The OpenAPI 3.1 description of the auth service's HTTP API (docs/DESIGN.md §2), served at
@@ -8,9 +25,6 @@ import { Router } from 'express';
  */
 export const OPENAPI_PATH = '/api/users/openapi.json';
 
-const json = (schema: object) => ({ 'application/json': { schema } });
-const error = (description: string) => ({ description, content: json({ $ref: '#/components/schemas/Errors' }) });
-const retryAfter = { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } };
 
 const credentials = {
   type: 'object',
@@ -21,13 +35,6 @@ const credentials = {
   },
 };
 
-/** Answers common's createApp gives every state-changing route. */
-const writeFailures = {
-  '403': { $ref: '#/components/responses/CrossSite' },
-  '413': { $ref: '#/components/responses/TooLarge' },
-  '415': { $ref: '#/components/responses/UnsupportedMediaType' },
-  '500': { $ref: '#/components/responses/Unexpected' },
-};
 
 export const openapi = {
   openapi: '3.1.0',
@@ -116,66 +123,14 @@ export const openapi = {
         },
       },
     },
-    [OPENAPI_PATH]: {
-      get: {
-        tags: ['users'],
-        operationId: 'openapi',
-        summary: 'This document',
-        responses: { '200': { description: 'OpenAPI 3.1 document.', content: json({ type: 'object' }) } },
-      },
-    },
-    '/healthz': {
-      get: {
-        tags: ['health'],
-        operationId: 'healthz',
-        summary: 'Liveness (not routed by the ingress)',
-        responses: { '200': { description: 'Up.', content: json({ $ref: '#/components/schemas/Health' }) } },
-      },
-    },
-    '/readyz': {
-      get: {
-        tags: ['health'],
-        operationId: 'readyz',
-        summary: 'Readiness: own HTTP and own database (not routed by the ingress)',
-        responses: {
-          '200': { description: 'Ready.', content: json({ $ref: '#/components/schemas/Health' }) },
-          '503': { description: 'The database is down.', content: json({ $ref: '#/components/schemas/Health' }) },
-        },
-      },
-    },
+    ...standardPaths(OPENAPI_PATH, 'users'),
   },
-  components: {
-    securitySchemes: {
-      session: {
-        type: 'apiKey',
-        in: 'cookie',
-        name: 'session',
-        description:
-          'cookie-session holding a HS256 JWT {id, email} with exp, iss "ticketing-auth", aud "ticketing".',
-      },
-    },
+  components: standardComponents(
+    {
     headers: {
-      RetryAfter: { description: 'Seconds to wait before retrying.', schema: { type: 'string', pattern: '^\\d+$' } },
       SetSession: { description: 'The `session` cookie (httpOnly, SameSite=Lax).', schema: { type: 'string' } },
     },
     schemas: {
-      Errors: {
-        type: 'object',
-        required: ['errors'],
-        additionalProperties: false,
-        properties: {
-          errors: {
-            type: 'array',
-            minItems: 1,
-            items: {
-              type: 'object',
-              required: ['message'],
-              additionalProperties: false,
-              properties: { message: { type: 'string' }, field: { type: 'string' } },
-            },
-          },
-        },
-      },
       User: {
         type: 'object',
         required: ['id', 'email'],
@@ -194,29 +149,18 @@ export const openapi = {
           aud: { type: 'string' },
         },
       },
-      Health: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } },
     },
     responses: {
       BadRequest: error('Invalid input'),
-      CrossSite: error('Cross-site requests are not allowed'),
-      TooLarge: error('Request body too large'),
-      UnsupportedMediaType: error('Content-Type must be application/json'),
       TooManyAttempts: {
         description: 'Too many attempts, try again later',
         headers: retryAfter,
         content: json({ $ref: '#/components/schemas/Errors' }),
       },
-      Unavailable: {
-        description: 'Too busy right now (hashing capacity), or a dependency is down',
-        headers: retryAfter,
-        content: json({ $ref: '#/components/schemas/Errors' }),
-      },
-      Unexpected: error('Something went wrong'),
     },
-  },
+    }, { unavailable: 'Too busy right now (hashing capacity), or a dependency is down' },
+  ),
 };
 
 /** GET /api/users/openapi.json: mounted before the service's routes. */
-export const openapiRouter = Router().get(OPENAPI_PATH, (_req, res) => {
-  res.json(openapi);
-});
+export const openapiRouter = openApiRouter(OPENAPI_PATH, openapi);

@@ -1,4 +1,15 @@
-import { Router } from 'express';
+import {
+  anyFailures,
+  errorResponse as error,
+  jsonContent as json,
+  openApiRouter,
+  responseRef as ref,
+  retryAfterHeader as retryAfter,
+  signedIn,
+  standardComponents,
+  standardPaths,
+  writeFailures,
+} from '@ticketing/common';
 
 /**
  * The OpenAPI 3.1 description of the tickets service's HTTP API (docs/DESIGN.md §2), served
@@ -8,11 +19,6 @@ import { Router } from 'express';
  */
 export const OPENAPI_PATH = '/api/tickets/openapi.json';
 
-const json = (schema: object) => ({ 'application/json': { schema } });
-const error = (description: string) => ({ description, content: json({ $ref: '#/components/schemas/Errors' }) });
-const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
-const retryAfter = { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } };
-const signedIn = [{ session: [] }];
 const idParam = {
   name: 'id',
   in: 'path',
@@ -21,15 +27,6 @@ const idParam = {
   schema: { type: 'string' },
 };
 
-/** Answers common's createApp gives every route. */
-const anyFailures = { '500': ref('Unexpected'), '503': ref('Unavailable') };
-/** ... and every state-changing route. */
-const writeFailures = {
-  '403': ref('CrossSite'),
-  '413': ref('TooLarge'),
-  '415': ref('UnsupportedMediaType'),
-  ...anyFailures,
-};
 
 const ticketBody = {
   type: 'object',
@@ -131,48 +128,11 @@ export const openapi = {
         },
       },
     },
-    [OPENAPI_PATH]: {
-      get: {
-        tags: ['tickets'],
-        operationId: 'openapi',
-        summary: 'This document',
-        security: [],
-        responses: { '200': { description: 'OpenAPI 3.1 document.', content: json({ type: 'object' }) } },
-      },
-    },
-    '/healthz': {
-      get: {
-        tags: ['health'],
-        operationId: 'healthz',
-        summary: 'Liveness (not routed by the ingress)',
-        security: [],
-        responses: { '200': { description: 'Up.', content: json({ $ref: '#/components/schemas/Health' }) } },
-      },
-    },
-    '/readyz': {
-      get: {
-        tags: ['health'],
-        operationId: 'readyz',
-        summary: 'Readiness: own HTTP and own database (not routed by the ingress)',
-        security: [],
-        responses: {
-          '200': { description: 'Ready.', content: json({ $ref: '#/components/schemas/Health' }) },
-          '503': { description: 'The database is down.', content: json({ $ref: '#/components/schemas/Health' }) },
-        },
-      },
-    },
+    ...standardPaths(OPENAPI_PATH, 'tickets'),
   },
-  components: {
-    securitySchemes: {
-      session: {
-        type: 'apiKey',
-        in: 'cookie',
-        name: 'session',
-        description: 'cookie-session holding a HS256 JWT {id, email} with exp, iss "ticketing-auth", aud "ticketing".',
-      },
-    },
+  components: standardComponents(
+    {
     headers: {
-      RetryAfter: { description: 'Seconds to wait before retrying.', schema: { type: 'string', pattern: '^\\d+$' } },
       XNextCursor: { description: 'The cursor of the next page (pass it as ?before).', schema: { type: 'string' } },
       LinkNext: {
         description: 'The next page: `</api/tickets?limit=N&before=<cursor>>; rel="next"`.',
@@ -180,23 +140,6 @@ export const openapi = {
       },
     },
     schemas: {
-      Errors: {
-        type: 'object',
-        required: ['errors'],
-        additionalProperties: false,
-        properties: {
-          errors: {
-            type: 'array',
-            minItems: 1,
-            items: {
-              type: 'object',
-              required: ['message'],
-              additionalProperties: false,
-              properties: { message: { type: 'string' }, field: { type: 'string' } },
-            },
-          },
-        },
-      },
       Ticket: {
         type: 'object',
         required: ['id', 'title', 'price', 'userId', 'version'],
@@ -210,25 +153,10 @@ export const openapi = {
           orderId: { type: 'string', description: 'Present while the ticket is reserved.' },
         },
       },
-      Health: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } },
     },
-    responses: {
-      NotAuthorized: error('Not authorized (not signed in, or not the owner)'),
-      NotFound: error('Not Found (unknown or malformed id)'),
-      CrossSite: error('Cross-site requests are not allowed'),
-      TooLarge: error('Request body too large'),
-      UnsupportedMediaType: error('Content-Type must be application/json'),
-      Unavailable: {
-        description: 'A dependency (the database) is down',
-        headers: retryAfter,
-        content: json({ $ref: '#/components/schemas/Errors' }),
-      },
-      Unexpected: error('Something went wrong'),
     },
-  },
+  ),
 };
 
 /** GET /api/tickets/openapi.json: mounted before /api/tickets/:id, which would 404 it. */
-export const openapiRouter = Router().get(OPENAPI_PATH, (_req, res) => {
-  res.json(openapi);
-});
+export const openapiRouter = openApiRouter(OPENAPI_PATH, openapi);

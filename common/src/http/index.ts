@@ -6,3 +6,4 @@ export * from './error-handler';
 export * from './create-app';
 export * from './object-id';
 export * from './csrf';
+export * from './openapi';
