@@ -16,6 +16,7 @@ const BIN = path.join(ROOT, 'tools/bin');
 const SERVICES = ['auth', 'tickets', 'orders', 'payments', 'expiration'];
 const WITH_DB = ['auth', 'tickets', 'orders', 'payments'];
 const SERVICE_NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size=96';
+const nodeArgs = (process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /**
  * Starts everything and resolves with `{ url, stop }` once every /readyz answers.
@@ -133,7 +134,8 @@ async function startStack(opts = {}) {
         NODE_OPTIONS: env.NODE_OPTIONS ?? SERVICE_NODE_OPTIONS,
       };
       if (opts.images) handles.push(images.startContainer({ name: s, env: serviceEnv, runDir, logFile: path.join(logDir, `${s}.log`) }));
-      else spawnLogged(s, process.execPath, [path.join(ROOT, s, 'dist/index.js')], serviceEnv);
+      // STACK_NODE_ARGS: extra node flags for the services (e.g. --cpu-prof to profile a run).
+      else spawnLogged(s, process.execPath, [...nodeArgs, path.join(ROOT, s, 'dist/index.js')], serviceEnv);
     }
 
     // 4. The gateway, then the client (whose server side calls the API through it).
