@@ -36,7 +36,7 @@ function startStack() {
     cwd: ROOT,
     detached: true, // its own process group, so one signal reaches every piece
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GATEWAY_PORT: process.env.E2E_GATEWAY_PORT ?? '0', ORDER_EXPIRATION_SECONDS: EXPIRATION },
+    env: { ...process.env, GATEWAY_PORT: process.env.E2E_GATEWAY_PORT ?? '0', ORDER_EXPIRATION_SECONDS: EXPIRATION, SIGNUP_MAX_PER_IP: process.env.SIGNUP_MAX_PER_IP ?? '1000' },
   });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
   const ready = new Promise((resolve, reject) => {

@@ -96,7 +96,12 @@ export interface User {
 export async function signedUpUser(browser: Browser, role: string): Promise<User> {
   const context = await openContext(browser);
   const email = uniqueEmail(role);
-  const response = await context.request.post('/api/users/signup', { data: { email, password: PASSWORD } });
+  let response = await context.request.post('/api/users/signup', { data: { email, password: PASSWORD } });
+  // auth sheds sign-ups beyond its hashing capacity with 503 + Retry-After: wait and retry.
+  for (let tries = 1; response.status() === 503 && tries < 20; tries++) {
+    await new Promise((r) => setTimeout(r, 500));
+    response = await context.request.post('/api/users/signup', { data: { email, password: PASSWORD } });
+  }
   if (response.status() !== 201) throw new Error(`sign up of ${email}: ${response.status()} ${await response.text()}`);
   return { email, context, page: await context.newPage() };
 }

@@ -20,8 +20,16 @@ export class ApiUser {
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   }
 
+  /**
+   * Signs up; when auth sheds the request because its hashing capacity is taken (503 with
+   * Retry-After, as it must when many sign up at once), waits as told and tries again.
+   */
   async signup(): Promise<this> {
-    const res = await this.call('POST', '/api/users/signup', { email: this.email, password: this.password });
+    let res = await this.call('POST', '/api/users/signup', { email: this.email, password: this.password });
+    for (let tries = 1; res.status === 503 && tries < 30; tries++) {
+      await new Promise((r) => setTimeout(r, 250 + Math.random() * 750));
+      res = await this.call('POST', '/api/users/signup', { email: this.email, password: this.password });
+    }
     if (res.status !== 201) throw new Error(`signup ${this.email}: ${res.status} ${JSON.stringify(res.body)}`);
     this.id = res.body.id;
     return this;

@@ -12,7 +12,7 @@ async function main() {
   const images = process.argv.includes('--images') || process.env.STACK_IMAGES === '1';
   const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8080);
   // Settings for the services come from the environment and are passed through.
-  const passThrough = ['ORDER_EXPIRATION_SECONDS', 'LOG_LEVEL', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'STRIPE_PUBLISHABLE_KEY', 'SIGNIN_MAX_FAILURES', 'SIGNIN_WINDOW_SECONDS', 'SESSION_TTL_SECONDS'];
+  const passThrough = ['ORDER_EXPIRATION_SECONDS', 'LOG_LEVEL', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'STRIPE_PUBLISHABLE_KEY', 'SIGNIN_MAX_FAILURES', 'SIGNIN_WINDOW_SECONDS', 'SESSION_TTL_SECONDS', 'SIGNUP_MAX_PER_IP', 'SIGNUP_WINDOW_SECONDS', 'HOLD_SWEEP_INTERVAL_SECONDS', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
   const env = Object.fromEntries(passThrough.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
 
   let stack;

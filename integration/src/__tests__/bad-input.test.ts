@@ -9,7 +9,7 @@ jest.setTimeout(180_000);
 let stack: RunningStack;
 
 beforeAll(async () => {
-  stack = await startStack({ apiOnly: true, gatewayPort: 0, env: { LOG_LEVEL: 'warn' }, log: () => undefined });
+  stack = await startStack({ apiOnly: true, gatewayPort: 0, env: { LOG_LEVEL: 'warn', SIGNUP_MAX_PER_IP: '1000' }, log: () => undefined });
 }, 180_000);
 afterAll(() => stack?.stop());
 

@@ -15,7 +15,8 @@ beforeAll(async () => {
   stack = await startStack({
     apiOnly: true,
     gatewayPort: 0,
-    env: { ORDER_EXPIRATION_SECONDS: String(HOLD_SECONDS), LOG_LEVEL: 'info' },
+    // Many buyers sign up from one address here: raise auth's per-IP sign-up limit.
+    env: { ORDER_EXPIRATION_SECONDS: String(HOLD_SECONDS), LOG_LEVEL: 'info', SIGNUP_MAX_PER_IP: '1000' },
     log: () => undefined,
   });
   timings.stackReadySeconds = stack.seconds;
