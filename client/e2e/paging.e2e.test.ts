@@ -31,9 +31,15 @@ test('when more tickets are for sale than fit on one page, then "Older tickets" 
   for (let pages = 1; (await page.getByRole('link', { name: 'Older tickets' }).count()) > 0; pages += 1) {
     expect(pages).toBeLessThan(20);
     const url = page.url();
+    const previous = (await tableRows(page, 'tickets'))[0];
     await page.getByRole('link', { name: 'Older tickets' }).click();
     await page.waitForURL((next) => next.toString() !== url && next.searchParams.has('before'));
     await page.getByRole('link', { name: 'Newest tickets' }).waitFor();
+    // The URL changes before the new page is rendered: wait for the table itself to change.
+    await page.waitForFunction(
+      (prev) => document.querySelector('[data-testid="tickets"] tbody tr')?.textContent?.replace(/\s+/g, ' ').trim() !== prev,
+      previous,
+    );
     seen.push(...mine(await tableRows(page, 'tickets')));
     if (pages === 1) await shot(page, 'older-page');
   }
