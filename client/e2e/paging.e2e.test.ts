@@ -37,7 +37,7 @@ test('when more tickets are for sale than fit on one page, then "Older tickets" 
     await page.getByRole('link', { name: 'Newest tickets' }).waitFor();
     // The URL changes before the new page is rendered: wait for the table itself to change.
     await page.waitForFunction(
-      (prev) => document.querySelector('[data-testid="tickets"] tbody tr')?.textContent?.replace(/\s+/g, ' ').trim() !== prev,
+      (prev) => (document.querySelector('[data-testid="tickets"] tbody tr') as HTMLElement | null)?.innerText.replace(/\s+/g, ' ').trim() !== prev,
       previous,
     );
     seen.push(...mine(await tableRows(page, 'tickets')));
