@@ -126,6 +126,11 @@ export class NatsBus implements EventBus {
           stan.on(event, () => {
             this.disruptedAt = Date.now();
             if (event === 'disconnect') this.opts.logger.warn('NATS connection dropped, reconnecting');
+            // The transport is back, but a streaming server that restarted may not have kept
+            // our subscriptions (it answers "unknown inbox" and delivers nothing while pings
+            // still succeed): start a fresh session, which re-creates every durable
+            // subscription where its position was.
+            if (event === 'reconnect') this.onLost(stan, new Error('NATS transport reconnected; renewing the streaming session'));
           });
         }
         stan.on('close', () => this.onLost(stan, new Error('connection closed')));
