@@ -265,7 +265,7 @@ export async function startChaosStack({ holdSeconds, log }: { holdSeconds: numbe
     killedOnPurpose: new Set(),
     db: (s) => clients.get(s)!.db(s),
     redis: () => (redisClient ??= new Redis(Number(stack.ports.redis), '127.0.0.1', { maxRetriesPerRequest: 2, lazyConnect: false })),
-    user: (who) => new ApiUser(stack.url, who).signup(),
+    user: (who) => new ApiUser(stack.url, `${who}-${randomBytes(4).toString('hex')}@example.com`).signup(),
     async stop() {
       await tap.close().catch(() => undefined);
       for (const c of clients.values()) await c.close(true).catch(() => undefined);

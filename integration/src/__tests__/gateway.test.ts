@@ -22,7 +22,7 @@ async function through(gw: http.Server, path: string, headers: Record<string, st
   await new Promise<void>((r) => gw.listen(0, '127.0.0.1', () => r()));
   try {
     const res = await fetch(`http://127.0.0.1:${(gw.address() as AddressInfo).port}${path}`, { headers });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: (await res.json()) as { path?: string; forwardedFor?: string; errors?: unknown } };
   } finally {
     await new Promise<void>((r) => gw.close(() => r()));
   }
