@@ -44,7 +44,7 @@ async function startStack(opts = {}) {
     for (const h of [...handles].reverse()) await h.stop();
   };
 
-  const spawnLogged = (name, cmd, args, extraEnv = {}, cwd = ROOT, supervised = false) => {
+  const spawnLogged = (name, cmd, args, extraEnv = {}, cwd = ROOT) => {
     const h = startProcess({
       name,
       cmd,
@@ -52,7 +52,6 @@ async function startStack(opts = {}) {
       env: extraEnv,
       cwd,
       logFile: path.join(logDir, `${name}.log`),
-      restartOnCrash: supervised,
       onCrash: (_h, code) => log(`${name} exited unexpectedly (${code}); restarting it`),
     });
     handles.push(h);

@@ -99,8 +99,8 @@ export class OutboxRelay {
     this.kick();
   }
 
-  /** Kept for callers that only want "publish whatever is pending". */
-  kick(): void {
+  /** Runs a pass now unless one runs or a retry is waiting (its timer kicks later). */
+  private kick(): void {
     if (this.stopped || this.running || this.retryTimer) return;
     this.running = this.loop().finally(() => {
       this.running = undefined;
