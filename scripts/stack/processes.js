@@ -5,8 +5,49 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 
-/** A free loopback port: bind port 0, read it, release it. */
-function freePort() {
+/**
+ * A free loopback port for a server the stack starts.
+ *
+ * Picked at random below the kernel's ephemeral range (ip_local_port_range) and checked by
+ * binding it. A port from `listen(0)` comes from the ephemeral range, which outgoing
+ * connections also draw from: between our check and the server's own bind, any client on
+ * the machine could take it ("address already in use", seen in CI). Below that range only
+ * another listener can, and ports handed out by this process are never handed out twice.
+ */
+const handedOut = new Set();
+// Fixed ports of servers this project or the machine runs (FerretDB, NATS, stripe-mock,
+// Redis, PostgreSQL, MariaDB, RabbitMQ, Mosquitto): never handed out even while free.
+const reserved = new Set([1883, 3306, 4222, 4223, 5432, 5672, 6379, 8222, 12111, 12112, 15672, 27017, 27018, 27019, 27020]);
+function ephemeralLow() {
+  try {
+    const [low] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isInteger(low) ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+function canBind(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+async function freePort() {
+  const high = ephemeralLow() - 1;
+  const low = Math.max(10_000, high - 20_000);
+  if (high - low >= 1000) {
+    for (let i = 0; i < 200; i++) {
+      const port = low + Math.floor(Math.random() * (high - low + 1));
+      if (handedOut.has(port) || reserved.has(port)) continue;
+      if (await canBind(port)) {
+        handedOut.add(port);
+        return port;
+      }
+    }
+  }
+  // A machine with no room below its ephemeral range: ask the kernel.
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

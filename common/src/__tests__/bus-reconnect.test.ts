@@ -17,14 +17,9 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stan-restart-'));
 let port = 0;
 let server: ChildProcess | undefined;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+// Below the ephemeral range, so no outgoing connection takes the port while the server is down.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { freePort } = require('../../../scripts/stack/processes') as { freePort: () => Promise<number> };
 
 async function startServer() {
   server = spawn(BIN, ['-a', '127.0.0.1', '-p', String(port), '-cid', 'ticketing', '-store', 'file', '-dir', dir], {

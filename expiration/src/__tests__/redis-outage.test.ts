@@ -8,13 +8,9 @@ import { orderCreatedData, sleep, useTestQueues, waitFor } from '../test/helpers
 
 // Losing Redis needs a Redis of our own to stop: a private redis-server on a free port.
 
-const freePort = async () => {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
-};
+// Below the ephemeral range, so no outgoing connection takes the port while Redis is down.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { freePort } = require('../../../scripts/stack/processes') as { freePort: () => Promise<number> };
 
 let redisServer: ChildProcess | undefined;
 const startRedis = async (port: number) => {
