@@ -26,6 +26,7 @@ done
 wants() { [[ " ${PARTS[*]} " == *" $1 "* ]]; }
 
 started=$SECONDS
+part_started=$SECONDS
 bash scripts/ensure-deps.sh || exit 1
 
 RESULTS="$ROOT/.run/test-results"
@@ -37,7 +38,8 @@ count() { # part passed failed
   passed=$((passed + $2))
   failed=$((failed + $3))
   if (($3 > 0)); then failed_parts+=("$1"); fi
-  echo "== $1: $2 passed, $3 failed"
+  echo "== $1: $2 passed, $3 failed ($((SECONDS - part_started))s)"
+  part_started=$SECONDS
 }
 jest_counts() { # json-file → "passed failed"
   node -e '
@@ -67,6 +69,8 @@ if ! npm run build -w common -w auth -w tickets -w orders -w payments -w expirat
   exit 1
 fi
 
+echo "== install and build took $((SECONDS - part_started))s"
+part_started=$SECONDS
 needs_servers=false
 for p in unit integration; do wants $p && needs_servers=true; done
 if $needs_servers; then
@@ -119,7 +123,8 @@ if wants images; then
   bash scripts/images/test.sh 2>&1 | tee "$RESULTS/images.log"
   status=${PIPESTATUS[0]}
   if grep -q '^images: skipped: ' "$RESULTS/images.log"; then
-    echo "== images: skipped"
+    echo "== images: skipped ($((SECONDS - part_started))s)"
+    part_started=$SECONDS
   else
     ok=$(grep -c '^ok ' "$RESULTS/images.log")
     bad=$(grep -c '^--- FAIL' "$RESULTS/images.log")
