@@ -264,7 +264,18 @@ experiment('6 kill -9 of each service between its DB write and its publish', 180
   figures.newEvents = chaos.tap.events.size - events0;
   const problems: string[] = [];
   if (edit.status === 200 && (replica?.version !== 1 || replica?.title !== 'Chaos gig (moved)')) problems.push(`orders' replica of the edited ticket: v${replica?.version} "${replica?.title}"`);
-  const t2doc = await ticketDoc(chaos, t2);
+  // order:cancelled leaves orders through its outbox after the write that cancelled o2: the
+  // ticket is freed a hop later, so wait for it (bounded) rather than read it once.
+  const { eventually } = await import('../api');
+  const t2doc = await eventually(
+    'the expired order\'s ticket is freed',
+    async () => {
+      const t = await ticketDoc(chaos, t2);
+      return t?.version === 2 && !t.orderId ? t : undefined;
+    },
+    30_000,
+    200,
+  ).catch(() => ticketDoc(chaos, t2));
   if (o2.status === 201 && (t2doc?.version !== 2 || t2doc?.orderId)) problems.push(`ticket of the expired order: v${t2doc?.version} held by ${t2doc?.orderId ?? 'nobody'} (want v2, free)`);
   return problems;
 });
