@@ -14,6 +14,9 @@
 //   - consistency_test.go: the artifacts agree with each other and with the code: every
 //     service has them all, every variable its config requires is set, the ingress
 //     routes are infra/routes.json, the images have every package the code requires.
+//   - mongo_test.go: the services' MongoDBs are the one kustomize component
+//     (infra/k8s/base/mongo), added once per service with a database and rendered, field
+//     for field, as its definition with the service's name; no copy, no placeholder left.
 //   - network_test.go: the NetworkPolicies, evaluated for every pair of endpoints, allow
 //     exactly the flows the manifests use (default deny, DNS, one policy per workload).
 //   - secrets_test.go: credentials only from Secrets, and the same Secret key at both

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -59,18 +60,20 @@ type docError struct {
 
 func (e *docError) Error() string { return "document " + strconv.Itoa(e.index) + ": " + e.err.Error() }
 
-// baseManifests are the files kustomize assembles (all but kustomization.yaml).
+// baseManifests are the files kustomize assembles (all but the kustomization.yaml
+// files), in infra/k8s/base and its folders (the MongoDB component and each service's
+// use of it).
 func baseManifests(t testing.TB) []string {
 	t.Helper()
-	files, err := filepath.Glob(repoPath(t, "infra", "k8s", "base", "*.yaml"))
+	var out []string
+	err := filepath.WalkDir(repoPath(t, "infra", "k8s", "base"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Ext(path) == ".yaml" && d.Name() != "kustomization.yaml" {
+			out = append(out, path)
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out []string
-	for _, f := range files {
-		if filepath.Base(f) != "kustomization.yaml" {
-			out = append(out, f)
-		}
 	}
 	if len(out) == 0 {
 		t.Fatal("no manifests in infra/k8s/base")

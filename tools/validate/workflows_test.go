@@ -142,7 +142,8 @@ func TestEveryWorkspaceHasATestWorkflow(t *testing.T) {
 	}
 }
 
-// The deploy workflow builds and rolls out exactly the deployable images, one at a time.
+// The deploy workflow builds and rolls out exactly the deployable images, one at a time,
+// each from its recipe.
 func TestDeployWorkflowCoversEveryImage(t *testing.T) {
 	wf, ok := loadWorkflow(t, "deploy.yml")
 	if !ok {
@@ -171,4 +172,12 @@ func TestDeployWorkflowCoversEveryImage(t *testing.T) {
 		t.Errorf("deploy.yml: the prod overlay's images are set for %v, want %v", loop, want)
 	}
 	wantAll(t, "deploy.yml", text, "kubectl apply -k infra/k8s/overlays/prod", "rollout status", "docker/build-push-action@")
+	// The images are built from the recipes skaffold and `npm run images` use: the
+	// services' one recipe with SERVICE set, the web app's own; no per-service Dockerfile.
+	wantAll(t, "deploy.yml", text, "file="+serviceRecipe, "args=SERVICE=$IMAGE", "file=client/Dockerfile")
+	for _, s := range services(t) {
+		if strings.Contains(text, s+"/Dockerfile") {
+			t.Errorf("deploy.yml: builds from %s/Dockerfile; the services' recipe is %s", s, serviceRecipe)
+		}
+	}
 }
