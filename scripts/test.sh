@@ -75,12 +75,9 @@ needs_servers=false
 for p in unit integration; do wants $p && needs_servers=true; done
 if $needs_servers; then
   trap 'bash scripts/servers.sh stop >/dev/null 2>&1' EXIT
-  bash scripts/servers.sh start || { echo "0 passed, 1 failed"; exit 1; }
-  export MONGO_URI=mongodb://127.0.0.1:${FERRETDB_PORT:-27017}
-  export NATS_URL=nats://127.0.0.1:${NATS_STREAMING_PORT:-4223}
-  export NATS_CLUSTER_ID=ticketing
-  export STRIPE_API_BASE=http://127.0.0.1:${STRIPE_MOCK_PORT:-12111}
-  export REDIS_URL=redis://127.0.0.1:${REDIS_PORT:-6379}
+  bash scripts/servers.sh start | tee "$RESULTS/servers.log" || { echo "0 passed, 1 failed"; exit 1; }
+  # It ends with the variables that reach its servers (MONGO_URI=..., NATS_URL=...).
+  while IFS= read -r line; do export "${line?}"; done < <(grep -E '^[A-Z_]+=' "$RESULTS/servers.log")
 fi
 
 # The route tests record their requests and responses here; the OpenAPI contract test

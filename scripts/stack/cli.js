@@ -3,7 +3,7 @@
 // Ctrl-C or SIGTERM stops everything.
 const fs = require('node:fs');
 const path = require('node:path');
-const { startStack } = require('./index');
+const { startStack, passThroughEnv } = require('./index');
 const { ROOT } = require('./build');
 
 async function main() {
@@ -12,8 +12,7 @@ async function main() {
   const images = process.argv.includes('--images') || process.env.STACK_IMAGES === '1';
   const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8080);
   // Settings for the services come from the environment and are passed through.
-  const passThrough = ['ORDER_EXPIRATION_SECONDS', 'LOG_LEVEL', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'STRIPE_PUBLISHABLE_KEY', 'SIGNIN_MAX_FAILURES', 'SIGNIN_WINDOW_SECONDS', 'SESSION_TTL_SECONDS', 'SIGNUP_MAX_PER_IP', 'SIGNUP_WINDOW_SECONDS', 'HOLD_SWEEP_INTERVAL_SECONDS', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
-  const env = Object.fromEntries(passThrough.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+  const env = passThroughEnv();
 
   let stack;
   let stopping = false;
@@ -21,6 +20,8 @@ async function main() {
     if (stopping) return;
     stopping = true;
     console.log(`stack: ${signal}, stopping`);
+    // While still starting there is no stack to stop: exiting ends every child started so
+    // far (each is tied to this process).
     if (stack) await stack.stop();
     fs.rmSync(path.join(ROOT, '.run', 'stack.json'), { force: true });
     process.exit(0);

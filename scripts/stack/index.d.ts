@@ -10,12 +10,16 @@ export interface StackOptions {
   images?: boolean;
   /** Restart a service that exits unasked, as Kubernetes would (default true). */
   restartOnCrash?: boolean;
+  /** How long `stop()` lets each process shut down after SIGTERM before SIGKILL (default 5000). */
+  stopGraceMs?: number;
 }
 
 export interface ProcessHandle {
   name: string;
   logFile: string;
   readonly running: boolean;
+  /** The exit code, or the signal that ended it; undefined while it runs. */
+  readonly exitCode: number | string | undefined;
   exited: Promise<number | string>;
   readonly pid: number;
   paused: boolean;
@@ -40,7 +44,14 @@ export interface RunningStack {
   /** From the call to every /readyz answering. */
   seconds: number;
   handles: ProcessHandle[];
+  /**
+   * The gateway, then every service and the client at once, then every backing server at
+   * once: SIGTERM, SIGKILL after `stopGraceMs`. Calling it again returns the same stop.
+   */
   stop(): Promise<void>;
 }
 
 export function startStack(opts?: StackOptions): Promise<RunningStack>;
+
+/** The service settings (ORDER_EXPIRATION_SECONDS, LOG_LEVEL…) that are set in `from`. */
+export function passThroughEnv(from?: NodeJS.ProcessEnv): Record<string, string>;

@@ -1,9 +1,56 @@
 'use strict';
 // Child processes of the stack: each with its own log file, stopped by signal with a
-// deadline, and watched so an early exit is reported with the tail of its log.
+// deadline, watched so an early exit is reported with the tail of its log, and tied to
+// this process so that none outlives it.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
+const path = require('node:path');
+
+/** SIGTERM, then SIGKILL after this long: every stop of the stack is bounded by it. */
+const STOP_GRACE_MS = 5_000;
+
+/** The executable `command` names (a path, or a name looked up on PATH), or undefined. */
+function resolveCommand(command) {
+  const candidates = command.includes('/') ? [command] : (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, command));
+  return candidates.find((file) => {
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return fs.statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+const SETPRIV = resolveCommand('setpriv');
+
+/**
+ * `spawn`, with the child tied to this process: util-linux `setpriv --pdeathsig KILL`
+ * sets the child's parent-death signal and then execs the command (same pid, same process
+ * group), so the kernel kills the child when its parent thread ends — for node's `spawn`,
+ * which forks from the main thread, when this process ends, however it ends (SIGKILL,
+ * a crash, process.exit). Checked by integration/…/stack.test.ts. It does not reach the
+ * child's own children; ours have none (the images' podman client leaves its container,
+ * which images.removeOrphans removes). Without setpriv: a plain spawn.
+ */
+function spawnTied(cmd, args, options) {
+  if (!SETPRIV) return spawn(cmd, args, options);
+  return spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', cmd, ...args], options);
+}
+
+/**
+ * The process exists and is not a zombie (an exited process whose parent has not reaped
+ * it yet still answers `kill(pid, 0)`).
+ */
+function isAlive(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 /**
  * A free loopback port for a server the stack starts.
@@ -69,8 +116,9 @@ function tail(file, lines = 30) {
 }
 
 /**
- * Starts `cmd args` with output appended to `logFile`. The returned handle knows whether
- * the process is still running and can stop it (TERM, then KILL after `graceMs`).
+ * Starts `cmd args` with output appended to `logFile`, tied to this process (spawnTied).
+ * The returned handle knows whether the process is still running and can stop it (TERM,
+ * then KILL after `graceMs`).
  *
  * For fault injection (chaos/) it can also signal the process (`kill`, `pause`/`resume`
  * with SIGSTOP/SIGCONT) and `restart` it with the same command, arguments, environment
@@ -94,7 +142,7 @@ function startProcess({ name, cmd, args = [], env = {}, cwd, logFile, restartOnC
   let restartTimer;
   const spawnChild = () => {
     const out = fs.openSync(logFile, 'a');
-    const c = spawn(cmd, args, {
+    const c = spawnTied(cmd, args, {
       cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', out, out],
@@ -207,7 +255,7 @@ function startProcess({ name, cmd, args = [], env = {}, cwd, logFile, restartOnC
       spawnChild();
       return handle;
     },
-    async stop(graceMs = 15_000) {
+    async stop(graceMs = STOP_GRACE_MS) {
       stopping = true;
       if (restartTimer) clearTimeout(restartTimer);
       restartTimer = undefined;
@@ -229,6 +277,14 @@ function startProcess({ name, cmd, args = [], env = {}, cwd, logFile, restartOnC
   };
   spawnChild();
   return handle;
+}
+
+/**
+ * Stops every handle at once (each: TERM, then KILL after `graceMs`), so the whole stop
+ * takes about one grace however many of them hang.
+ */
+async function stopAll(handles, graceMs = STOP_GRACE_MS) {
+  await Promise.all(handles.map((h) => h.stop(graceMs)));
 }
 
 /** Turns on restart-on-crash for a running handle (what `restartOnCrash` does at start). */
@@ -277,4 +333,18 @@ function tcpOpen(port) {
   });
 }
 
-module.exports = { freePort, startProcess, supervise, waitUntil, StackError, httpOk, tcpOpen, tail };
+module.exports = {
+  freePort,
+  startProcess,
+  stopAll,
+  supervise,
+  waitUntil,
+  StackError,
+  httpOk,
+  tcpOpen,
+  tail,
+  spawnTied,
+  resolveCommand,
+  isAlive,
+  STOP_GRACE_MS,
+};
