@@ -171,7 +171,7 @@ func TestDeployWorkflowCoversEveryImage(t *testing.T) {
 	} else if loop := strings.Fields(m[1]); !slices.Equal(sorted(loop), want) {
 		t.Errorf("deploy.yml: the prod overlay's images are set for %v, want %v", loop, want)
 	}
-	wantAll(t, "deploy.yml", text, "kubectl apply -k infra/k8s/overlays/prod", "rollout status", "docker/build-push-action@")
+	wantAll(t, "deploy.yml", text, "kustomize build infra/k8s/overlays/prod | kubectl apply -f -", "rollout status", "docker/build-push-action@")
 	// The images are built from the recipes skaffold and `npm run images` use: the
 	// services' one recipe with SERVICE set, the web app's own; no per-service Dockerfile.
 	wantAll(t, "deploy.yml", text, "file="+serviceRecipe, "args=SERVICE=$IMAGE", "file=client/Dockerfile")
