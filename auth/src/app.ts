@@ -1,16 +1,17 @@
 import { createApp, Logger } from '@ticketing/common';
 import { authDefaults } from './config';
-import { openapiRouter } from './openapi';
-import { currentUserRouter } from './routes/current-user';
-import { signinRouter } from './routes/signin';
-import { signoutRouter } from './routes/signout';
-import { signupRouter } from './routes/signup';
+import { createOpenapiRouter } from './openapi';
+import { createCurrentUserRouter } from './routes/current-user';
+import { createSigninRouter } from './routes/signin';
+import { createSignoutRouter } from './routes/signout';
+import { createSignupRouter } from './routes/signup';
 import { HashGate } from './services/hash-gate';
 import { PasswordHasher, ScryptParams } from './services/password';
 import { SigninLimiter, SigninLimits } from './services/signin-limiter';
 import { SignupLimiter, SignupLimits } from './services/signup-limiter';
 
-export interface AuthAppOptions {
+/** What the auth app is built from: index.ts passes the config, tests their doubles. */
+export interface AppOptions {
   logger: Logger;
   jwtKey: string;
   cookieSecure: boolean;
@@ -24,7 +25,7 @@ export interface AuthAppOptions {
   scryptParams?: ScryptParams;
 }
 
-export function buildApp(o: AuthAppOptions) {
+export function buildApp(o: AppOptions) {
   const session = { jwtKey: o.jwtKey, ttlSeconds: o.sessionTtlSeconds ?? authDefaults.sessionTtlSeconds };
   const hasher = new PasswordHasher(o.scryptParams);
   const hashGate = o.hashGate ?? new HashGate(authDefaults.hash);
@@ -37,11 +38,11 @@ export function buildApp(o: AuthAppOptions) {
     sessionTtlSeconds: session.ttlSeconds,
     isReady: o.isReady,
     routers: [
-      openapiRouter,
-      signupRouter({ hasher, hashGate, session, limiter: signupLimiter, logger: o.logger }),
-      signinRouter({ hasher, hashGate, session, limiter: signinLimiter, logger: o.logger }),
-      signoutRouter,
-      currentUserRouter,
+      createOpenapiRouter(),
+      createSignupRouter({ hasher, hashGate, session, limiter: signupLimiter, logger: o.logger }),
+      createSigninRouter({ hasher, hashGate, session, limiter: signinLimiter, logger: o.logger }),
+      createSignoutRouter(),
+      createCurrentUserRouter(),
     ],
   });
 }

@@ -1,7 +1,9 @@
 import os from 'node:os';
-import { baseEnv, env, loadConfig, mongoEnv, sessionEnv } from '@ticketing/common';
+import { baseEnv, env, loadConfig, mongoEnv, sessionEnv, z } from '@ticketing/common';
 
-const atLeastOne = (v: number) => (v < 1 ? 'must be at least 1' : undefined);
+export const SERVICE_NAME = 'auth';
+
+const atLeastOne = z.number().min(1, 'must be at least 1');
 
 /** Defaults of the auth settings; buildApp falls back to them when built without a config. */
 export const authDefaults = {
@@ -31,15 +33,15 @@ export const configSpec = {
   ...baseEnv,
   ...sessionEnv,
   ...mongoEnv,
-  SESSION_TTL_SECONDS: env.int({ default: authDefaults.sessionTtlSeconds, check: atLeastOne }),
-  SIGNIN_MAX_FAILURES: env.int({ default: authDefaults.signin.maxFailures, check: atLeastOne }),
-  SIGNIN_MAX_FAILURES_PER_IP: env.int({ default: authDefaults.signin.maxFailuresPerIp, check: atLeastOne }),
-  SIGNIN_WINDOW_SECONDS: env.int({ default: authDefaults.signin.windowSeconds, check: atLeastOne }),
-  SIGNUP_MAX_PER_IP: env.int({ default: authDefaults.signup.maxPerIp, check: atLeastOne }),
-  SIGNUP_WINDOW_SECONDS: env.int({ default: authDefaults.signup.windowSeconds, check: atLeastOne }),
-  HASH_CONCURRENCY: env.int({ default: authDefaults.hash.concurrency, check: atLeastOne }),
+  SESSION_TTL_SECONDS: env.int(atLeastOne).default(authDefaults.sessionTtlSeconds),
+  SIGNIN_MAX_FAILURES: env.int(atLeastOne).default(authDefaults.signin.maxFailures),
+  SIGNIN_MAX_FAILURES_PER_IP: env.int(atLeastOne).default(authDefaults.signin.maxFailuresPerIp),
+  SIGNIN_WINDOW_SECONDS: env.int(atLeastOne).default(authDefaults.signin.windowSeconds),
+  SIGNUP_MAX_PER_IP: env.int(atLeastOne).default(authDefaults.signup.maxPerIp),
+  SIGNUP_WINDOW_SECONDS: env.int(atLeastOne).default(authDefaults.signup.windowSeconds),
+  HASH_CONCURRENCY: env.int(atLeastOne).default(authDefaults.hash.concurrency),
   /** 0 is allowed: no waiting at all, everything beyond the slots is refused. */
-  HASH_QUEUE: env.int({ default: authDefaults.hash.queue }),
+  HASH_QUEUE: env.int().default(authDefaults.hash.queue),
 };
 
 export const loadServiceConfig = () => loadConfig(configSpec);

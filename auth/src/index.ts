@@ -1,14 +1,14 @@
 import { createLogger, main, runService } from '@ticketing/common';
 import { buildApp } from './app';
-import { loadServiceConfig } from './config';
+import { loadServiceConfig, SERVICE_NAME } from './config';
 import { backfillUserEmails } from './models/user';
 import { HashGate } from './services/hash-gate';
 import { SigninLimiter } from './services/signin-limiter';
 import { SignupLimiter } from './services/signup-limiter';
 
-main('auth', async () => {
+main(SERVICE_NAME, async () => {
   const config = loadServiceConfig();
-  const logger = createLogger('auth', config.LOG_LEVEL);
+  const logger = createLogger(SERVICE_NAME, config.LOG_LEVEL);
   // scrypt runs on libuv's thread pool (4 threads unless told): with more slots than threads
   // the cap would hide a queue, and DNS lookups would wait behind hashes. The pool starts at
   // its first use, which is after this line (connecting to MongoDB resolves its host).
@@ -30,7 +30,7 @@ main('auth', async () => {
   let sweepers: NodeJS.Timeout[] = [];
 
   return runService({
-    name: 'auth',
+    name: SERVICE_NAME,
     logger,
     port: config.PORT,
     metricsPort: config.METRICS_PORT,

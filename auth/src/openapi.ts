@@ -163,4 +163,4 @@ export const openapi = {
 };
 
 /** GET /api/users/openapi.json: mounted before the service's routes. */
-export const openapiRouter = openApiRouter(OPENAPI_PATH, openapi);
+export const createOpenapiRouter = () => openApiRouter(OPENAPI_PATH, openapi);

@@ -1,8 +1,10 @@
 import { baseEnv, env, loadConfig, natsEnv } from '@ticketing/common';
 
+export const SERVICE_NAME = 'expiration';
+
 export const configSpec = {
   ...baseEnv,
-  ...natsEnv('expiration'),
+  ...natsEnv(SERVICE_NAME),
   REDIS_URL: env.url(),
 };
 

@@ -1,20 +1,20 @@
 import { createLogger, main, natsOptions, observeQueue, runService } from '@ticketing/common';
 import { buildApp } from './app';
-import { loadServiceConfig } from './config';
+import { loadServiceConfig, SERVICE_NAME } from './config';
 import { OrderCreatedListener } from './events/listeners/order-created-listener';
 import { ExpirationJobs } from './queues/expiration-jobs';
 import { connectRedis } from './redis';
 
-main('expiration', async () => {
+main(SERVICE_NAME, async () => {
   const config = loadServiceConfig();
-  const logger = createLogger('expiration', config.LOG_LEVEL);
+  const logger = createLogger(SERVICE_NAME, config.LOG_LEVEL);
   // Redis first: the listener needs the queue as soon as the bus delivers.
   const redis = await connectRedis(config.REDIS_URL, logger);
   const jobs = new ExpirationJobs(redis, logger);
   observeQueue('expiration', () => jobs.queue.getJobCounts('waiting', 'delayed', 'active', 'failed'));
 
   return runService({
-    name: 'expiration',
+    name: SERVICE_NAME,
     logger,
     port: config.PORT,
     metricsPort: config.METRICS_PORT,

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // required-env.js SERVICE: prints, as JSON, the environment variables the service's
 // config spec requires (no default) and all those it knows, read from its compiled
-// config (<service>/dist/config.js, `configSpec`) with common's own requiredVariables().
+// config (<service>/dist/config.js, `configSpec`: one zod schema per variable name) with
+// common's own requiredVariables() (required = the schema refuses an unset variable).
 // tools/validate checks the Kubernetes Deployments against it, so the list comes from
 // the code and never from a copy. Exits 1 with a message when the service is not built.
 'use strict';

@@ -3,6 +3,11 @@
  * the fault-injection suite (chaos/): a user of the API through the gateway that keeps its
  * session cookie like a browser.
  */
+import { sleep } from '@ticketing/common/testing';
+
+// The one polling pause of every suite; chaos/ takes it from here (chaos/src/api.ts).
+export { sleep };
+
 export interface ApiResponse {
   status: number;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -10,8 +15,6 @@ export interface ApiResponse {
   error?: string;
   ms: number;
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Never throws on a failed request: a dead service is an answer too (status 0 with `error`). */
 export class ApiUser {

@@ -1,12 +1,12 @@
-import { ErrorRequestHandler, Router } from 'express';
-import { createApp, Logger, NotFoundError } from '@ticketing/common';
-import { openapiRouter } from './openapi';
-import { createOrderRouter } from './routes/new';
-import { indexOrderRouter } from './routes/index';
-import { showOrderRouter } from './routes/show';
-import { deleteOrderRouter } from './routes/delete';
+import { createApp, Logger } from '@ticketing/common';
+import { createOpenapiRouter } from './openapi';
+import { createNewOrderRouter } from './routes/new';
+import { createIndexOrderRouter } from './routes/index';
+import { createShowOrderRouter } from './routes/show';
+import { createDeleteOrderRouter } from './routes/delete';
 
-export interface OrdersAppOptions {
+/** What the orders app is built from: index.ts passes the config, tests their doubles. */
+export interface AppOptions {
   logger: Logger;
   jwtKey: string;
   cookieSecure: boolean;
@@ -14,26 +14,15 @@ export interface OrdersAppOptions {
   isReady?: () => boolean;
 }
 
-// Workaround until common's errorHandler knows it: express fails a path parameter with a
-// broken percent-encoding (/api/orders/%E0%A4%A) with a URIError that errorHandler turns
-// into a 500. Such an id names nothing, so it gets the 404 of any malformed id.
-const undecodableParam: ErrorRequestHandler = (err, _req, _res, next) => {
-  next(err instanceof URIError ? new NotFoundError() : err);
-};
-
-export const buildApp = ({ orderExpirationSeconds, ...o }: OrdersAppOptions) =>
+export const buildApp = ({ orderExpirationSeconds, ...options }: AppOptions) =>
   createApp({
-    ...o,
-    // One router around the routes: an error handler is only reached from inside a router,
-    // and createApp mounts routers, not handlers.
+    ...options,
+    // The OpenAPI document before /api/orders/:id, which would 404 it.
     routers: [
-      Router().use(
-        openapiRouter,
-        createOrderRouter({ expirationSeconds: orderExpirationSeconds, logger: o.logger }),
-        indexOrderRouter,
-        showOrderRouter,
-        deleteOrderRouter,
-        undecodableParam,
-      ),
+      createOpenapiRouter(),
+      createNewOrderRouter({ expirationSeconds: orderExpirationSeconds, logger: options.logger }),
+      createIndexOrderRouter(),
+      createShowOrderRouter(),
+      createDeleteOrderRouter(),
     ],
   });

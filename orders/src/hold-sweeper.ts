@@ -1,5 +1,4 @@
 import type { Logger } from '@ticketing/common';
-import { SERVICE_NAME } from './config';
 import { ActiveHold } from './models/active-hold';
 import { cancelOverdueOrder, holdEndsAt, isActive, setHoldMarker } from './models/order';
 
@@ -86,7 +85,7 @@ export class HoldSweeper {
    * this call cancelled it (the cancel removes the marker).
    */
   private async endHold(orderId: string): Promise<boolean> {
-    const { order, cancelled } = await cancelOverdueOrder(orderId, { requestId: 'hold-sweeper', source: SERVICE_NAME });
+    const { order, cancelled } = await cancelOverdueOrder(orderId, { requestId: 'hold-sweeper' });
     if (cancelled) {
       this.logger.info({ orderId, holdEndedAt: holdEndsAt(order!).toISOString() }, 'hold over: order cancelled by the sweeper');
       return true;

@@ -184,4 +184,4 @@ export const openapi = {
 };
 
 /** GET /api/orders/openapi.json: mounted before /api/orders/:id, which would 404 it. */
-export const openapiRouter = openApiRouter(OPENAPI_PATH, openapi);
+export const createOpenapiRouter = () => openApiRouter(OPENAPI_PATH, openapi);

@@ -1,9 +1,10 @@
 import { createApp, Logger } from '@ticketing/common';
-import { openapiRouter } from './openapi';
-import { createChargeRouter } from './routes/new';
+import { createOpenapiRouter } from './openapi';
+import { createNewPaymentRouter } from './routes/new';
 import type { PaymentProcessor } from './payment-processor';
 
-export interface AppDeps {
+/** What the payments app is built from: index.ts passes the config, tests their doubles. */
+export interface AppOptions {
   logger: Logger;
   jwtKey: string;
   cookieSecure: boolean;
@@ -12,5 +13,5 @@ export interface AppDeps {
   isReady?: () => boolean;
 }
 
-export const buildApp = ({ processor, ...opts }: AppDeps) =>
-  createApp({ ...opts, routers: [openapiRouter, createChargeRouter({ processor })] });
+export const buildApp = ({ processor, ...options }: AppOptions) =>
+  createApp({ ...options, routers: [createOpenapiRouter(), createNewPaymentRouter({ processor })] });

@@ -1,5 +1,5 @@
 import { createLogger, main, natsOptions, runService } from '@ticketing/common';
-import { loadServiceConfig } from './config';
+import { loadServiceConfig, SERVICE_NAME } from './config';
 import { buildApp } from './app';
 import { createStripeClient, STRIPE_CALL_DEADLINE_MS } from './stripe';
 import { Payment } from './models/payment';
@@ -8,9 +8,9 @@ import { Reconciler } from './reconciler';
 import { OrderCreatedListener } from './events/listeners/order-created-listener';
 import { OrderCancelledListener } from './events/listeners/order-cancelled-listener';
 
-main('payments', async () => {
+main(SERVICE_NAME, async () => {
   const config = loadServiceConfig();
-  const logger = createLogger('payments', config.LOG_LEVEL);
+  const logger = createLogger(SERVICE_NAME, config.LOG_LEVEL);
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_BASE || undefined);
   // One processor for the route, the listener and the reconciler: it knows which charges
   // this process has in flight.
@@ -18,7 +18,7 @@ main('payments', async () => {
   const processor = new PaymentProcessor(stripe, logger, undefined, 3_000);
   const reconciler = new Reconciler(processor, logger);
   return runService({
-    name: 'payments',
+    name: SERVICE_NAME,
     logger,
     port: config.PORT,
     metricsPort: config.METRICS_PORT,

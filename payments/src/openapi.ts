@@ -77,4 +77,4 @@ export const openapi = {
 };
 
 /** GET /api/payments/openapi.json: mounted before the service's routes, which would 404 it. */
-export const openapiRouter = openApiRouter(OPENAPI_PATH, openapi);
+export const createOpenapiRouter = () => openApiRouter(OPENAPI_PATH, openapi);

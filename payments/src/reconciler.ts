@@ -77,7 +77,7 @@ export class Reconciler {
           await OpenPayment.deleteOne({ _id: orderId, paymentId: marker.paymentId });
           continue;
         }
-        const settlement = await this.processor.settleStored(orderId, { source: 'payments' });
+        const settlement = await this.processor.settleStored(orderId, {});
         settled.push(settlement);
         if (settlement.outcome === 'busy') continue;
         const { status } = settlement.payment;

@@ -1,16 +1,21 @@
 import { createApp, Logger } from '@ticketing/common';
-import { openapiRouter } from './openapi';
-import { createTicketRouter } from './routes/new';
-import { indexTicketRouter } from './routes/index';
-import { showTicketRouter } from './routes/show';
-import { updateTicketRouter } from './routes/update';
+import { createOpenapiRouter } from './openapi';
+import { createNewTicketRouter } from './routes/new';
+import { createIndexTicketRouter } from './routes/index';
+import { createShowTicketRouter } from './routes/show';
+import { createUpdateTicketRouter } from './routes/update';
 
-export interface AppDeps {
+/** What the tickets app is built from: index.ts passes the config, tests their doubles. */
+export interface AppOptions {
   logger: Logger;
   jwtKey: string;
   cookieSecure: boolean;
   isReady?: () => boolean;
 }
 
-export const buildApp = (deps: AppDeps) =>
-  createApp({ ...deps, routers: [openapiRouter, createTicketRouter, indexTicketRouter, showTicketRouter, updateTicketRouter] });
+export const buildApp = (options: AppOptions) =>
+  createApp({
+    ...options,
+    // The OpenAPI document before /api/tickets/:id, which would 404 it.
+    routers: [createOpenapiRouter(), createNewTicketRouter(), createIndexTicketRouter(), createShowTicketRouter(), createUpdateTicketRouter()],
+  });

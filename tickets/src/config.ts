@@ -1,4 +1,4 @@
-import { baseEnv, env, loadConfig, mongoEnv, natsEnv, sessionEnv } from '@ticketing/common';
+import { baseEnv, env, loadConfig, mongoEnv, natsEnv, sessionEnv, z } from '@ticketing/common';
 
 export const SERVICE_NAME = 'tickets';
 
@@ -11,7 +11,7 @@ export const configSpec = {
    * How often the ticket list reads back other replicas' changes: their writes show in this
    * replica's GET /api/tickets within this plus one refresh query (models/listed-tickets.ts).
    */
-  TICKET_LIST_REFRESH_MS: env.int({ default: 60_000, check: (v) => (v >= 100 ? undefined : 'must be at least 100') }),
+  TICKET_LIST_REFRESH_MS: env.int(z.number().min(100, 'must be at least 100')).default(60_000),
 };
 
 export const loadServiceConfig = () => loadConfig(configSpec);

@@ -159,4 +159,4 @@ export const openapi = {
 };
 
 /** GET /api/tickets/openapi.json: mounted before /api/tickets/:id, which would 404 it. */
-export const openapiRouter = openApiRouter(OPENAPI_PATH, openapi);
+export const createOpenapiRouter = () => openApiRouter(OPENAPI_PATH, openapi);

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { testApp } from '../test/app';
+import { testApp } from '../test/helpers';
 import { openapi } from '../openapi';
 
 const { app } = testApp();

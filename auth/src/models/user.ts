@@ -1,8 +1,8 @@
-import mongoose from 'mongoose';
+import mongoose, { HydratedDocument } from 'mongoose';
 import { isDuplicateKeyError } from '@ticketing/common';
 import { UserEmail } from './user-email';
 
-interface UserAttrs {
+export interface UserAttrs {
   /** Already trimmed and lower-cased: the unique index compares exact strings. */
   email: string;
   /** The self-describing scrypt string of services/password.ts, never the password. */
@@ -25,7 +25,7 @@ const userSchema = new mongoose.Schema<UserAttrs>(
 );
 
 export const User = mongoose.model<UserAttrs>('User', userSchema);
-export type UserDocument = ReturnType<typeof User.hydrate>;
+export type UserDoc = HydratedDocument<UserAttrs>;
 
 /** The emails → user-id entry of a user; idempotent, so every writer may repeat it. */
 function recordEmail(email: string, userId: mongoose.Types.ObjectId) {
@@ -36,7 +36,7 @@ function recordEmail(email: string, userId: mongoose.Types.ObjectId) {
  * The user with this (normalised) email, by two `_id` lookups. An unknown email still costs
  * the second lookup (of an id nobody has), so both answers take the same database work.
  */
-export async function findUserByEmail(email: string): Promise<UserDocument | null> {
+export async function findUserByEmail(email: string): Promise<UserDoc | null> {
   const entry = await UserEmail.findById(email).lean();
   const user = await User.findById(entry?.userId ?? new mongoose.Types.ObjectId());
   // The entry is derived data: trust the user document's own email.
@@ -55,8 +55,8 @@ export async function emailInUse(email: string): Promise<boolean> {
  * that does not exist. A missing entry is repaired here, when the email is refused, and by
  * `backfillUserEmails` at start.
  */
-export async function createUser(email: string, password: string): Promise<UserDocument | undefined> {
-  let user: UserDocument;
+export async function createUser(email: string, password: string): Promise<UserDoc | undefined> {
+  let user: UserDoc;
   try {
     user = await User.create({ email, password });
   } catch (err) {

@@ -1,8 +1,13 @@
 import { Router } from 'express';
 
-export const currentUserRouter = Router();
-
-// createApp's currentUser middleware has already verified the JWT; anything invalid is null.
-currentUserRouter.get('/api/users/currentuser', (req, res) => {
-  res.send({ currentUser: req.currentUser ?? null });
-});
+/**
+ * GET /api/users/currentuser: who the session says is signed in, or null. createApp's
+ * currentUser middleware has already verified the JWT; anything invalid is null.
+ */
+export function createCurrentUserRouter(): Router {
+  const router = Router();
+  router.get('/api/users/currentuser', (req, res) => {
+    res.send({ currentUser: req.currentUser ?? null });
+  });
+  return router;
+}

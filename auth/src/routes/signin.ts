@@ -8,7 +8,8 @@ import { SessionSettings, startSession } from '../services/session';
 import { SigninLimiter } from '../services/signin-limiter';
 import { Credentials, emailField } from './fields';
 
-export function signinRouter(deps: {
+/** POST /api/users/signin: one answer and the same work for an unknown email and a wrong password. */
+export function createSigninRouter(deps: {
   hasher: PasswordHasher;
   hashGate: HashGate;
   session: SessionSettings;

@@ -1,9 +1,12 @@
 import { Router } from 'express';
 import { endSession } from '../services/session';
 
-export const signoutRouter = Router();
-
-signoutRouter.post('/api/users/signout', (req, res) => {
-  endSession(req);
-  res.send({});
-});
+/** POST /api/users/signout: clears the session cookie. */
+export function createSignoutRouter(): Router {
+  const router = Router();
+  router.post('/api/users/signout', (req, res) => {
+    endSession(req);
+    res.send({});
+  });
+  return router;
+}

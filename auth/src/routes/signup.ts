@@ -8,7 +8,8 @@ import { SessionSettings, startSession } from '../services/session';
 import { SignupLimiter } from '../services/signup-limiter';
 import { Credentials, emailField } from './fields';
 
-export function signupRouter(deps: {
+/** POST /api/users/signup: a new account, signed in; every cheap refusal before the hash. */
+export function createSignupRouter(deps: {
   hasher: PasswordHasher;
   hashGate: HashGate;
   session: SessionSettings;

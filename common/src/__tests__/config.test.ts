@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, baseEnv, env, loadConfig, mongoEnv, natsEnv, requiredVariables, sessionEnv } from '../config';
 
 describe('loadConfig', () => {
-  const spec = { ...baseEnv, ...sessionEnv, ...mongoEnv, ...natsEnv('orders'), ORDER_EXPIRATION_SECONDS: env.int({ default: 900 }) };
+  const spec = { ...baseEnv, ...sessionEnv, ...mongoEnv, ...natsEnv('orders'), ORDER_EXPIRATION_SECONDS: env.int().default(900) };
 
   it('when every required variable is set, then it parses types and applies defaults', () => {
     const config = loadConfig(spec, {
@@ -34,6 +34,25 @@ describe('loadConfig', () => {
         'NATS_CLUSTER_ID is required but not set',
       ]),
     );
+  });
+
+  it('when several variables are bad, then the message lists each once, on its own line, in declaration order', () => {
+    // 'short' breaks two rules of JWT_KEY (length and randomness): it is named once, for the first.
+    expect(() => loadConfig(spec, { JWT_KEY: 'short', PORT: '-1', COOKIE_SECURE: 'maybe', MONGO_URI: ' ' })).toThrow(
+      new ConfigError([
+        'PORT must be a whole number',
+        'JWT_KEY must be at least 32 bytes of random data (e.g. `openssl rand -hex 32`)',
+        'COOKIE_SECURE must be true or false',
+        'MONGO_URI is required but not set',
+        'NATS_URL is required but not set',
+        'NATS_CLUSTER_ID is required but not set',
+      ]),
+    );
+  });
+
+  it('when a value has surrounding spaces, then it is read trimmed', () => {
+    const config = loadConfig({ ...baseEnv, ...mongoEnv }, { PORT: ' 4000 ', MONGO_URI: ' mongodb://db:27017/x ' });
+    expect(config).toMatchObject({ PORT: 4000, MONGO_URI: 'mongodb://db:27017/x' });
   });
 
   it('when JWT_KEY has the length but is one character repeated, then it is refused as not random', () => {

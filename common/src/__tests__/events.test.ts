@@ -1,4 +1,4 @@
-import { OrderStatus, Subjects, assertEventData, createEnvelope, parseEnvelope } from '../index';
+import { OrderStatus, Subjects, assertEventData, createEnvelope, parseEnvelope, sealEnvelope } from '../index';
 
 describe('event schemas', () => {
   const order = {
@@ -44,5 +44,14 @@ describe('createEnvelope', () => {
     expect(a.id).toBe('expiration-o1');
     expect(b.id).toBe(a.id);
     expect(a.meta).not.toHaveProperty('eventId');
+  });
+});
+
+describe('sealEnvelope', () => {
+  it('when an envelope is sealed, then its text reads back as the same envelope on its subject', () => {
+    const envelope = createEnvelope(Subjects.ExpirationComplete, { orderId: 'o1' }, { requestId: 'r1', source: 'expiration' });
+    const sealed = sealEnvelope(envelope);
+    expect(sealed).toMatchObject({ id: envelope.id, subject: Subjects.ExpirationComplete });
+    expect(parseEnvelope(Subjects.ExpirationComplete, sealed.payload)).toEqual({ ok: true, envelope });
   });
 });

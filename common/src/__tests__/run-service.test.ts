@@ -1,7 +1,9 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import express from 'express';
 import mongoose from 'mongoose';
-import { useTestDatabase } from '../testing';
+import { createEnvelope, runService, Subjects } from '../index';
+import { captureLogger, useTestDatabase } from '../testing';
 import { NATS_CLUSTER_ID, NATS_URL, unique } from './helpers';
 
 // A real service process built with main() + runService() from the compiled package, on
@@ -92,4 +94,17 @@ it('when required variables are missing, then it exits 1 naming each of them', a
   expect(svc.errors()).toMatch(/MONGO_URI is required but not set/);
   expect(svc.errors()).toMatch(/NATS_URL is required but not set/);
   expect(svc.errors()).toMatch(/NATS_CLUSTER_ID is required but not set/);
+});
+
+it('when runService has started a service, then an envelope built without a source carries its name, and a given source is kept', async () => {
+  const svc = await runService({ name: 'demo-source', logger: captureLogger().logger, port: 0, app: () => express() });
+  try {
+    expect(createEnvelope(Subjects.ExpirationComplete, { orderId: 'o1' }, { requestId: 'r1' }).meta).toMatchObject({
+      requestId: 'r1',
+      source: 'demo-source',
+    });
+    expect(createEnvelope(Subjects.ExpirationComplete, { orderId: 'o1' }, { source: 'chaos' }).meta.source).toBe('chaos');
+  } finally {
+    await svc.stop();
+  }
 });

@@ -1,3 +1,5 @@
+import type { EnvelopeSink } from '../events/envelope';
+
 /** One delivery of a message to a subscriber. */
 export interface Delivery {
   raw: string;
@@ -29,9 +31,7 @@ export interface BusSubscription {
 }
 
 /** What publishers, listeners and the outbox relay need from the event bus. */
-export interface EventBus {
-  /** Resolves once the server has stored the message (NATS Streaming publish ack). */
-  publishRaw(subject: string, payload: string): Promise<void>;
+export interface EventBus extends EnvelopeSink {
   subscribe(opts: SubscribeOptions, onDelivery: (delivery: Delivery) => void): BusSubscription;
   /**
    * When the connection to the bus was last disturbed (lost, reconnecting, or just back);

@@ -1,18 +1,17 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 
-/** One environment variable: how to parse it, and its default when it may be absent. */
-export interface VarSpec<T> {
-  kind: 'string' | 'int' | 'bool' | 'url';
-  default?: T | (() => T);
-  /** Extra check on the parsed value; return a reason to reject it. */
-  check?(value: T): string | undefined;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ConfigSpec = Record<string, VarSpec<any>>;
-type Spec = ConfigSpec;
-export type ConfigOf<S extends Spec> = { readonly [K in keyof S]: S[K] extends VarSpec<infer T> ? T : never };
+/**
+ * The zod schema of one environment variable. It reads the variable's trimmed text, or
+ * undefined when the variable is unset or blank; `.default()` makes it optional. Its input
+ * is a string, so a schema that could never read the environment (`z.number()`) does not
+ * type-check.
+ */
+export type EnvVar = z.ZodType<unknown, string | undefined>;
+/** A service's variables by name: the shape of a `z.object`, spread together from parts. */
+export type ConfigSpec = Record<string, EnvVar>;
+export type ConfigOf<S extends ConfigSpec> = { readonly [K in keyof S]: z.output<S[K]> };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -21,60 +20,53 @@ export class ConfigError extends Error {
   }
 }
 
+/** Schemas for what environment variables hold; messages read after the name ("PORT must be …"). */
 export const env = {
-  string: (opts: Omit<VarSpec<string>, 'kind'> = {}): VarSpec<string> => ({ kind: 'string', ...opts }),
-  url: (opts: Omit<VarSpec<string>, 'kind'> = {}): VarSpec<string> => ({ kind: 'url', ...opts }),
-  int: (opts: Omit<VarSpec<number>, 'kind'> = {}): VarSpec<number> => ({ kind: 'int', ...opts }),
-  bool: (opts: Omit<VarSpec<boolean>, 'kind'> = {}): VarSpec<boolean> => ({ kind: 'bool', ...opts }),
+  string: () => z.string(),
+  url: () => z.url({ error: 'must be a URL' }),
+  /** Decimal digits only: "1.5", "-1", "1e3" and "ten" are refused. `bounds` checks the number. */
+  int: (bounds: z.ZodNumber = z.number()) =>
+    z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(bounds),
+  bool: () =>
+    z.stringbool({
+      truthy: ['true', '1', 'yes'],
+      falsy: ['false', '0', 'no'],
+      case: 'insensitive',
+      error: 'must be true or false',
+    }),
 };
 
-function parse(kind: VarSpec<unknown>['kind'], raw: string): { value?: unknown; error?: string } {
-  switch (kind) {
-    case 'string':
-      return { value: raw };
-    case 'url':
-      try {
-        new URL(raw);
-        return { value: raw };
-      } catch {
-        return { error: 'must be a URL' };
-      }
-    case 'int':
-      return /^\d+$/.test(raw) ? { value: Number(raw) } : { error: 'must be a whole number' };
-    case 'bool':
-      if (/^(true|1|yes)$/i.test(raw)) return { value: true };
-      if (/^(false|0|no)$/i.test(raw)) return { value: false };
-      return { error: 'must be true or false' };
+/** The variables of `names` as the schemas read them: trimmed, and undefined when blank. */
+function readVariables(names: string[], source: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  return Object.fromEntries(names.map((name) => [name, source[name]?.trim() || undefined]));
+}
+
+/** One line per bad variable, in declaration order, each starting with the variable's name. */
+function problemsOf(error: z.ZodError, input: Record<string, string | undefined>): string[] {
+  const problems = new Map<string, string>();
+  for (const issue of error.issues) {
+    const name = String(issue.path[0]);
+    if (problems.has(name)) continue;
+    problems.set(name, input[name] === undefined ? `${name} is required but not set` : `${name} ${issue.message}`);
   }
+  return [...problems.values()];
 }
 
 /**
  * Builds the typed config once from the environment. Every problem is collected, so a
  * misconfigured deployment learns all missing variables from one failed start.
  */
-export function loadConfig<S extends Spec>(spec: S, source: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
-  const out: Record<string, unknown> = {};
-  const problems: string[] = [];
-  for (const [name, v] of Object.entries(spec)) {
-    const raw = source[name];
-    if (raw === undefined || raw.trim() === '') {
-      if (v.default === undefined) problems.push(`${name} is required but not set`);
-      else out[name] = typeof v.default === 'function' ? (v.default as () => unknown)() : v.default;
-      continue;
-    }
-    const { value, error } = parse(v.kind, raw.trim());
-    const reason = error ?? v.check?.(value);
-    if (reason) problems.push(`${name} ${reason}`);
-    else out[name] = value;
-  }
-  if (problems.length) throw new ConfigError(problems);
-  return out as ConfigOf<S>;
+export function loadConfig<S extends ConfigSpec>(spec: S, source: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+  const input = readVariables(Object.keys(spec), source);
+  const parsed = z.object(spec).safeParse(input);
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error, input));
+  return parsed.data as ConfigOf<S>;
 }
 
-/** Names a deployment must set: the variables without a default. */
-export function requiredVariables(spec: Spec): string[] {
+/** Names a deployment must set: the variables that cannot be absent (no default). */
+export function requiredVariables(spec: ConfigSpec): string[] {
   return Object.entries(spec)
-    .filter(([, v]) => v.default === undefined)
+    .filter(([, schema]) => !schema.safeParse(undefined).success)
     .map(([name]) => name);
 }
 
@@ -88,24 +80,26 @@ export function defaultClientId(service: string): string {
  * The session key signs every session: at least 32 bytes, and not a word repeated (a key
  * like "aaaa…" or "secretsecret…" has the length but none of the randomness).
  */
-const strongKey = (v: string) => {
-  if (Buffer.byteLength(v) < 32) return 'must be at least 32 bytes of random data (e.g. `openssl rand -hex 32`)';
-  if (new Set(v).size < 12) return 'looks too regular to be random; use e.g. `openssl rand -hex 32`';
-  return undefined;
-};
+const sessionKey = env
+  .string()
+  .refine((v) => Buffer.byteLength(v) >= 32, {
+    error: 'must be at least 32 bytes of random data (e.g. `openssl rand -hex 32`)',
+    abort: true,
+  })
+  .refine((v) => new Set(v).size >= 12, 'looks too regular to be random; use e.g. `openssl rand -hex 32`');
 
 /** Every service: where it listens and how much it logs. */
 export const baseEnv = {
-  PORT: env.int({ default: 3000 }),
-  LOG_LEVEL: env.string({ default: 'info' }),
+  PORT: env.int().default(3000),
+  LOG_LEVEL: env.string().default('info'),
   /** Prometheus /metrics on a port of its own (not routed by the ingress); 0 = off. */
-  METRICS_PORT: env.int({ default: 9464 }),
+  METRICS_PORT: env.int().default(9464),
 };
 
 /** Services that read the session cookie. */
 export const sessionEnv = {
-  JWT_KEY: env.string({ check: strongKey }),
-  COOKIE_SECURE: env.bool({ default: true }),
+  JWT_KEY: sessionKey,
+  COOKIE_SECURE: env.bool().default(true),
 };
 
 export const mongoEnv = {
@@ -117,10 +111,10 @@ export function natsEnv(service: string) {
   return {
     NATS_URL: env.url(),
     NATS_CLUSTER_ID: env.string(),
-    NATS_CLIENT_ID: env.string({ default: () => defaultClientId(service) }),
+    NATS_CLIENT_ID: env.string().default(() => defaultClientId(service)),
     /** The service's own NATS user (the server grants it only its subjects); optional locally. */
-    NATS_USER: env.string({ default: '' }),
-    NATS_PASSWORD: env.string({ default: '' }),
+    NATS_USER: env.string().default(''),
+    NATS_PASSWORD: env.string().default(''),
   };
 }
 

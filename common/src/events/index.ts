@@ -1,3 +1,4 @@
 export * from './subjects';
 export * from './types';
 export * from './schemas';
+export * from './envelope';

@@ -5,14 +5,17 @@ import type { AnyEvent, EventData, EventEnvelope } from './types';
 const id = z.string().min(1).max(64);
 const version = z.number().int().min(0);
 const price = z.number().finite().min(0);
+/** ISO 8601: events carry dates as strings, never as Date objects. */
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date');
 
 /**
- * One runtime schema per subject. A listener checks the payload before it touches its
- * database, so a malformed message is refused whole, never half-applied. `strict` is not
- * used: a newer publisher may add fields that older listeners ignore.
+ * One schema per subject, the only definition of each payload: the payload types
+ * (`TicketCreatedEvent['data']`, …) are inferred from these, and a listener checks a
+ * payload against its schema before it touches its database, so a malformed message is
+ * refused whole, never half-applied. `strict` is not used: a newer publisher may add fields
+ * that older listeners ignore.
  */
-export const eventSchemas: { [S in Subjects]: z.ZodType<EventData<S>> } = {
+export const eventSchemas = {
   [Subjects.TicketCreated]: z.object({ id, version, title: z.string().min(1), price, userId: id }),
   [Subjects.TicketUpdated]: z.object({
     id,
@@ -20,6 +23,7 @@ export const eventSchemas: { [S in Subjects]: z.ZodType<EventData<S>> } = {
     title: z.string().min(1),
     price,
     userId: id,
+    /** Set while an order holds the ticket. */
     orderId: id.optional(),
   }),
   [Subjects.OrderCreated]: z.object({
@@ -33,31 +37,44 @@ export const eventSchemas: { [S in Subjects]: z.ZodType<EventData<S>> } = {
   [Subjects.OrderCancelled]: z.object({ id, version, ticket: z.object({ id }) }),
   [Subjects.ExpirationComplete]: z.object({ orderId: id }),
   [Subjects.PaymentCreated]: z.object({ id, orderId: id, stripeId: z.string().min(1) }),
-  [Subjects.PaymentStarted]: z.object({ id, orderId: id, holdUntil: isoDate }),
+  [Subjects.PaymentStarted]: z.object({
+    id,
+    orderId: id,
+    /** The latest moment the charge can still be settled by the request. */
+    holdUntil: isoDate,
+  }),
   [Subjects.PaymentFailed]: z.object({ id, orderId: id, reason: z.string().min(1).max(500) }),
   [Subjects.PaymentRefunded]: z.object({
     id,
     orderId: id,
     stripeId: z.string().min(1),
     refundId: z.string().min(1),
+    /** In the smallest currency unit (cents), as Stripe reports it. */
     amount: z.number().int().min(0),
   }),
-};
+} satisfies { [S in Subjects]: z.ZodType };
 
-const envelopeSchema = z.object({
+/** The metadata of every envelope; `EventEnvelope['meta']` is inferred from it. */
+export const eventMetaSchema = z.object({
+  publishedAt: z.string(),
+  /** The request (or incoming event) that caused the event: logs of both share it. */
+  requestId: z.string().optional(),
+  /** The service that published it (stamped by `createEnvelope`). */
+  source: z.string().optional(),
+  /** The W3C trace context of the request or handler that caused it. */
+  traceparent: z.string().max(128).optional(),
+  tracestate: z.string().max(512).optional(),
+});
+
+/**
+ * An envelope as it arrives, before its payload is checked against its subject's schema.
+ * Lenient where older publishers were: a missing `meta` or `publishedAt` reads as ''.
+ */
+const wireEnvelopeSchema = z.object({
   id: z.string().min(1),
   subject: z.enum(Subjects),
   data: z.unknown(),
-  meta: z
-    .object({
-      publishedAt: z.string(),
-      requestId: z.string().optional(),
-      source: z.string().optional(),
-      traceparent: z.string().max(128).optional(),
-      tracestate: z.string().max(512).optional(),
-    })
-    .partial({ publishedAt: true })
-    .default({ publishedAt: '' }),
+  meta: eventMetaSchema.partial({ publishedAt: true }).default({ publishedAt: '' }),
 });
 
 export type ParseResult<E extends AnyEvent> =
@@ -72,7 +89,7 @@ export function parseEnvelope<E extends AnyEvent>(subject: E['subject'], raw: st
   } catch {
     return { ok: false, error: 'message is not JSON' };
   }
-  const env = envelopeSchema.safeParse(json);
+  const env = wireEnvelopeSchema.safeParse(json);
   if (!env.success) return { ok: false, error: `bad envelope: ${z.prettifyError(env.error)}` };
   if (env.data.subject !== subject) {
     return { ok: false, error: `envelope subject ${env.data.subject} arrived on ${subject}` };

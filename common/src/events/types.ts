@@ -1,73 +1,34 @@
-import { OrderStatus, Subjects } from './subjects';
+import type { z } from 'zod';
+import type { Subjects } from './subjects';
+import type { eventMetaSchema, eventSchemas } from './schemas';
 
-export interface TicketCreatedEvent {
-  subject: Subjects.TicketCreated;
-  data: { id: string; version: number; title: string; price: number; userId: string };
-}
-
-export interface TicketUpdatedEvent {
-  subject: Subjects.TicketUpdated;
-  data: { id: string; version: number; title: string; price: number; userId: string; orderId?: string };
-}
-
-export interface OrderCreatedEvent {
-  subject: Subjects.OrderCreated;
-  data: {
-    id: string;
-    version: number;
-    status: OrderStatus;
-    userId: string;
-    /** ISO 8601; events carry strings, never Date objects. */
-    expiresAt: string;
-    ticket: { id: string; price: number };
-  };
-}
-
-export interface OrderCancelledEvent {
-  subject: Subjects.OrderCancelled;
-  data: { id: string; version: number; ticket: { id: string } };
-}
-
-export interface ExpirationCompleteEvent {
-  subject: Subjects.ExpirationComplete;
-  data: { orderId: string };
-}
-
-export interface PaymentCreatedEvent {
-  subject: Subjects.PaymentCreated;
-  data: { id: string; orderId: string; stripeId: string };
-}
-
-export interface PaymentStartedEvent {
-  subject: Subjects.PaymentStarted;
-  /** `holdUntil` (ISO): the latest moment the charge can still be settled by the request. */
-  data: { id: string; orderId: string; holdUntil: string };
-}
-
-export interface PaymentFailedEvent {
-  subject: Subjects.PaymentFailed;
-  data: { id: string; orderId: string; reason: string };
-}
-
-export interface PaymentRefundedEvent {
-  subject: Subjects.PaymentRefunded;
-  /** `amount` in the smallest currency unit (cents), as Stripe reports it. */
-  data: { id: string; orderId: string; stripeId: string; refundId: string; amount: number };
-}
-
-export type AnyEvent =
-  | TicketCreatedEvent
-  | TicketUpdatedEvent
-  | OrderCreatedEvent
-  | OrderCancelledEvent
-  | ExpirationCompleteEvent
-  | PaymentCreatedEvent
-  | PaymentStartedEvent
-  | PaymentFailedEvent
-  | PaymentRefundedEvent;
+// Every type here is inferred from the schemas in schemas.ts, the one definition of each
+// payload: a field added there is checked at run time and typed at compile time at once.
 
 /** The payload type of a subject. */
-export type EventData<S extends Subjects> = Extract<AnyEvent, { subject: S }>['data'];
+export type EventData<S extends Subjects> = z.infer<(typeof eventSchemas)[S]>;
+
+/** An event of one subject: what `Publisher<E>` and `Listener<E>` are typed by. */
+export interface EventOf<S extends Subjects> {
+  subject: S;
+  data: EventData<S>;
+}
+
+export type TicketCreatedEvent = EventOf<Subjects.TicketCreated>;
+export type TicketUpdatedEvent = EventOf<Subjects.TicketUpdated>;
+export type OrderCreatedEvent = EventOf<Subjects.OrderCreated>;
+export type OrderCancelledEvent = EventOf<Subjects.OrderCancelled>;
+export type ExpirationCompleteEvent = EventOf<Subjects.ExpirationComplete>;
+export type PaymentCreatedEvent = EventOf<Subjects.PaymentCreated>;
+export type PaymentStartedEvent = EventOf<Subjects.PaymentStarted>;
+export type PaymentFailedEvent = EventOf<Subjects.PaymentFailed>;
+export type PaymentRefundedEvent = EventOf<Subjects.PaymentRefunded>;
+
+/** Any one event: the union of every subject's event. */
+export type AnyEvent = { [S in Subjects]: EventOf<S> }[Subjects];
+
+/** The metadata every envelope carries (`publishedAt`, `requestId`, `source`, trace context). */
+export type EventMeta = z.infer<typeof eventMetaSchema>;
 
 /** What travels on the wire: the payload wrapped with a unique id and tracing metadata. */
 export interface EventEnvelope<E extends AnyEvent = AnyEvent> {
@@ -75,6 +36,5 @@ export interface EventEnvelope<E extends AnyEvent = AnyEvent> {
   id: string;
   subject: E['subject'];
   data: E['data'];
-  /** `traceparent`/`tracestate`: the W3C trace context of the request or handler that caused it. */
-  meta: { publishedAt: string; requestId?: string; source?: string; traceparent?: string; tracestate?: string };
+  meta: EventMeta;
 }

@@ -1,6 +1,6 @@
 import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
-import type { EventBus } from '../bus/event-bus';
+import type { EnvelopeSink } from '../events/envelope';
 import type { OutboxEntry } from './outbox-entry';
 import { OutboxWrite, outboxSignal } from './outbox-plugin';
 import { metrics } from '../metrics/metrics';
@@ -77,7 +77,7 @@ export class OutboxRelay {
   private readonly onWritten = (w: OutboxWrite) => this.announce(w);
 
   constructor(
-    private readonly bus: EventBus,
+    private readonly bus: EnvelopeSink,
     private readonly models: AnyModel[],
     private readonly logger: Logger,
     private readonly opts: OutboxRelayOptions = {},

@@ -1,1 +1,3 @@
 export * from './apply-next-version';
+export * from './compare-and-set';
+export * from './create-replica';

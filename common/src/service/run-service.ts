@@ -4,6 +4,7 @@ import mongoose, { Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { NatsBus } from '../bus/nats-bus';
 import type { AnyEvent } from '../events/types';
+import { setEventSource } from '../events/envelope';
 import type { Listener } from '../bus/listener';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { ConfigError } from '../config/config';
@@ -86,7 +87,10 @@ export async function connectMongo(uri: string, logger: Logger, timeoutMs = 60_0
 export async function runService(def: ServiceDefinition): Promise<RunningService> {
   const { logger } = def;
   let shuttingDown = false;
+  // The service's name is given once, here: metrics label, trace service name, and the
+  // `source` of every event it publishes.
   registry.setDefaultLabels({ service: def.name });
+  setEventSource(def.name);
   // OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise tracing stays a no-op.
   if (initTracing({ serviceName: def.name })) logger.info('traces exported over OTLP');
   collectProcessMetrics();

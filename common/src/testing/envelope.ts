@@ -1,4 +1,4 @@
-import { createEnvelope, PublishMeta } from '../bus/publisher';
+import { createEnvelope, PublishMeta } from '../events/envelope';
 import type { AnyEvent, EventEnvelope } from '../events/types';
 
 /**

@@ -10,10 +10,10 @@ import {
   Publisher,
   Subjects,
 } from '@ticketing/common';
-import { captureLogger } from '@ticketing/common/testing';
+import { captureLogger, sleep, unique, waitFor } from '@ticketing/common/testing';
 import { OrderCreatedListener } from '../events/listeners/order-created-listener';
 import { ExpirationJobData } from '../queues/expiration-queue';
-import { orderCreatedData, sleep, unique, useTestQueues, waitFor } from '../test/helpers';
+import { orderCreatedData, useTestQueues } from '../test/helpers';
 
 // Against the real nats-streaming-server. Its channels keep every earlier message, other
 // people's included, so this test listens in its own queue groups and acts only on its own
@@ -83,7 +83,7 @@ it('when order:created is published on the bus (twice), then one expiration:comp
   const sent = await new OrderCreatedPublisher(publisherBus).publish(data, { requestId: 'req-e2e' });
   await publisherBus.publishRaw(Subjects.OrderCreated, JSON.stringify(sent));
 
-  await waitFor(() => seen.length > 0, 'expiration:complete on the bus', 10_000);
+  await waitFor(() => seen.length > 0, 10_000, 'expiration:complete on the bus');
   await sleep(1_500);
   await listener.close();
 

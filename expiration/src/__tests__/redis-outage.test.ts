@@ -2,9 +2,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { ExpirationCompleteEvent, OrderCreatedEvent, Subjects } from '@ticketing/common';
-import { captureLogger, envelopeOf, InMemoryBus } from '@ticketing/common/testing';
+import { captureLogger, envelopeOf, InMemoryBus, sleep, waitFor } from '@ticketing/common/testing';
 import { OrderCreatedListener } from '../events/listeners/order-created-listener';
-import { orderCreatedData, sleep, useTestQueues, waitFor } from '../test/helpers';
+import { orderCreatedData, useTestQueues } from '../test/helpers';
 
 // Losing Redis needs a Redis of our own to stop: a private redis-server on a free port.
 
@@ -20,6 +20,7 @@ const startRedis = async (port: number) => {
       this.destroy();
       resolve(true);
     }).on('error', () => resolve(false))),
+    10_000,
     'redis-server',
   );
 };
@@ -46,7 +47,7 @@ it('when Redis goes away and comes back, then readiness follows it, the outage i
   expect(proc.redis.isReady()).toBe(true);
 
   await stopRedis();
-  await waitFor(() => !proc.redis.isReady(), 'not ready');
+  await waitFor(() => !proc.redis.isReady(), 10_000, 'not ready');
   expect(await listener.handle(envelope)).toBe('retry');
   await sleep(1_500); // several reconnect attempts
 
@@ -57,9 +58,9 @@ it('when Redis goes away and comes back, then readiness follows it, the outage i
   ]);
 
   await startRedis(port);
-  await waitFor(() => proc.redis.isReady(), 'ready again', 15_000);
+  await waitFor(() => proc.redis.isReady(), 15_000, 'ready again');
   expect(await listener.handle(envelope, 2)).toBe('acked');
-  await waitFor(() => bus.events(Subjects.ExpirationComplete).length > 0, 'expiration:complete', 5_000);
+  await waitFor(() => bus.events(Subjects.ExpirationComplete).length > 0, 5_000, 'expiration:complete');
 
   expect(bus.events<ExpirationCompleteEvent>(Subjects.ExpirationComplete)).toEqual([{ orderId: envelope.data.id }]);
   expect(lines.filter((l) => l.msg === 'reconnected to Redis')).toHaveLength(2);
@@ -71,7 +72,7 @@ it('when Redis is away at shutdown, then the service still stops at once', async
   const proc = await queues.open(captureLogger().logger, `redis://127.0.0.1:${port}`);
   await proc.startWorker(new InMemoryBus());
   await stopRedis();
-  await waitFor(() => !proc.redis.isReady(), 'not ready');
+  await waitFor(() => !proc.redis.isReady(), 10_000, 'not ready');
 
   const started = Date.now();
   await proc.close();

@@ -21,7 +21,7 @@ export function createExpirationWorker(
       const { orderId, requestId } = job.data;
       // One order expires once: a retry after a publish whose ack was lost carries the same
       // event id, so listeners can tell it is the same event.
-      await publisher.publish({ orderId }, { requestId, source: 'expiration', eventId: `expiration:${job.id}` });
+      await publisher.publish({ orderId }, { requestId, eventId: `expiration:${job.id}` });
       logger.info({ orderId, reqId: requestId, jobId: job.id, attempt: job.attemptsMade + 1 }, 'order expired');
     },
     // Publishing is a short network call: several at once keep up when many holds end together.

@@ -1,21 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Logger, OrderCreatedEvent, OrderStatus } from '@ticketing/common';
-import { captureLogger, newId } from '@ticketing/common/testing';
+import { captureLogger, newId, unique } from '@ticketing/common/testing';
 import { connectRedis } from '../redis';
 import { ExpirationJobs } from '../queues/expiration-jobs';
-
-export const unique = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** An order:created payload whose hold ends `msFromNow` from now (negative: already over). */
 export function orderCreatedData(msFromNow: number, id = newId()): OrderCreatedEvent['data'] {

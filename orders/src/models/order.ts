@@ -1,5 +1,5 @@
 import mongoose, { HydratedDocument, Schema } from 'mongoose';
-import { isObjectId, OrderStatus, OutboxEntry, outboxPlugin, PublishMeta } from '@ticketing/common';
+import { compareAndSet, Decision, isObjectId, OrderStatus, OutboxEntry, outboxPlugin, PublishMeta } from '@ticketing/common';
 import { busSettled } from '../bus-settled';
 import { OrderCancelledPublisher } from '../events/publishers/order-cancelled-publisher';
 import { ActiveHold } from './active-hold';
@@ -192,41 +192,56 @@ export interface StatusChange {
 const MAX_CAS_ATTEMPTS = 10;
 
 /**
- * Moves an order to another status by compare-and-set on its version, the event in the
- * same single-document write. `plan` sees the current order and returns the change, or
- * undefined to leave it as it is. When another writer wins (the buyer cancels while the
- * payment lands), the order is read again and `plan` decides anew. Returns the order as
- * stored afterwards, or null when there is no such order.
+ * The compare-and-set tokens of an order as read: its `version` (status changes) and its
+ * `holdVersion` (payment steps). Every write of an order's status or payment filters on
+ * both, by equality only (an `_id` lookup plus equalities, no range operators), so no
+ * write lands over a change it did not see.
  */
-export async function changeOrderStatus(
-  id: string,
-  plan: (order: OrderDoc) => StatusChange | undefined,
-): Promise<OrderDoc | null> {
-  if (!isObjectId(id)) return null;
-  for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-    const order = await Order.findById(id);
-    if (!order) return null;
-    const change = plan(order);
-    if (!change) return order;
-    const version = order.version + 1;
-    const updated = await Order.findOneAndUpdate(
-      // holdVersion is compared too: a payment:started that extends the hold after `plan`
-      // decided the hold was over must make this write miss, not be overwritten by it.
-      { _id: order._id, version: order.version, holdVersion: order.holdVersion ?? null },
-      {
-        $set: { ...change.set, status: change.status, version },
-        ...(change.event && { $push: { outbox: change.event(version) } }),
-      },
-      { new: true },
-    );
-    if (updated) {
-      // The hold is over for good: its marker goes. Best effort — the write above is what
-      // counts, and a marker left behind is removed by the sweeper when it comes due.
-      if (!isActive(updated)) await ActiveHold.deleteOne({ _id: id }).catch(() => undefined);
-      return updated;
-    }
-  }
-  throw new Error(`order ${id} kept changing under ${MAX_CAS_ATTEMPTS} attempts to update it`);
+const asRead = (order: OrderDoc) => ({ _id: order._id, version: order.version, holdVersion: order.holdVersion ?? null });
+
+/** An order read by `_id`; null for an id that cannot exist. */
+const readOrder = async (id: string): Promise<OrderDoc | null> => (isObjectId(id) ? await Order.findById(id) : null);
+
+/**
+ * Moves an order to another status by compare-and-set on its version and holdVersion, the
+ * event in the same single-document write. `plan` sees the current order and returns the
+ * change, or undefined to leave it as it is. When another writer wins (the buyer cancels
+ * while the payment lands, or a payment:started extends the hold after `plan` decided it
+ * was over), the order is read again and `plan` decides anew. Returns the order as stored
+ * afterwards, or null when there is no such order. A write storm that outlasts every
+ * round is a ConcurrentUpdateError (503).
+ */
+export function changeOrderStatus(id: string, plan: (order: OrderDoc) => StatusChange | undefined): Promise<OrderDoc | null> {
+  return compareAndSet({
+    documentName: 'Order',
+    id,
+    attempts: MAX_CAS_ATTEMPTS,
+    read: () => readOrder(id),
+    plan: (order): Decision<StatusChange, OrderDoc | null> => {
+      const change = order && plan(order);
+      return change ? { write: change } : { done: order };
+    },
+    write: writeStatusChange,
+  });
+}
+
+/** The status change as one conditional write; null when the order changed since it was read. */
+async function writeStatusChange(order: OrderDoc, change: StatusChange): Promise<OrderDoc | null> {
+  const version = order.version + 1;
+  const updated = await Order.findOneAndUpdate(
+    // holdVersion is compared too: a payment:started that extends the hold after `plan`
+    // decided the hold was over must make this write miss, not be overwritten by it.
+    asRead(order),
+    {
+      $set: { ...change.set, status: change.status, version },
+      ...(change.event && { $push: { outbox: change.event(version) } }),
+    },
+    { new: true },
+  );
+  // The hold is over for good: its marker goes. Best effort — the write above is what
+  // counts, and a marker left behind is removed by the sweeper when it comes due.
+  if (updated && !isActive(updated)) await ActiveHold.deleteOne({ _id: order.id }).catch(() => undefined);
+  return updated;
 }
 
 const cancelPlan =
@@ -288,22 +303,24 @@ export interface PaymentStep {
  * compare-and-set on `version` and `holdVersion` (+1), so it cannot interleave with a
  * status change or another step. `plan` sees the current order and returns the write, or
  * undefined when the step does not apply (already applied, overtaken, order paid).
- * The same `{_id, version, …}` equality filter as changeOrderStatus, no range operators.
+ * The same `{_id, version, holdVersion}` equality filter as changeOrderStatus.
  */
-async function changePayment(id: string, plan: (order: OrderDoc) => PaymentStep | undefined): Promise<PaymentStepOutcome> {
-  if (!isObjectId(id)) return 'unknown-order';
-  for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-    const order = await Order.findById(id);
-    if (!order) return 'unknown-order';
-    const step = plan(order);
-    if (!step) return 'ignored';
-    const res = await Order.updateOne(
-      { _id: order._id, version: order.version, holdVersion: order.holdVersion ?? null },
-      { ...step, $inc: { holdVersion: 1 } },
-    );
-    if (res.matchedCount === 1) return 'applied';
-  }
-  throw new Error(`order ${id} kept changing under ${MAX_CAS_ATTEMPTS} attempts to record a payment step`);
+function changePayment(id: string, plan: (order: OrderDoc) => PaymentStep | undefined): Promise<PaymentStepOutcome> {
+  return compareAndSet({
+    documentName: 'Order',
+    id,
+    attempts: MAX_CAS_ATTEMPTS,
+    read: () => readOrder(id),
+    plan: (order): Decision<PaymentStep, PaymentStepOutcome> => {
+      if (!order) return { done: 'unknown-order' };
+      const step = plan(order);
+      return step ? { write: step } : { done: 'ignored' };
+    },
+    write: async (order, step) => {
+      const res = await Order.updateOne(asRead(order), { ...step, $inc: { holdVersion: 1 } });
+      return res.matchedCount === 1 ? 'applied' : null;
+    },
+  });
 }
 
 /**

@@ -6,8 +6,6 @@ import { pullMissingOrders, UserOrders } from '../models/user-orders';
 
 export const MAX_LIST_LIMIT = 100;
 
-export const indexOrderRouter = Router();
-
 const WHOLE_NUMBER = /^\d+$/;
 
 // Strict, unlike the tickets list which clamps: a page size out of range is the client's
@@ -33,41 +31,45 @@ async function ownOrder(id: string, userId: string): Promise<OrderDoc | null> {
  * An id without an order is skipped (and pulled once it is old); the next-page headers are
  * sent only when an order after the page exists, as the `limit + 1` query did.
  */
-indexOrderRouter.get('/api/orders', requireAuth, ...listRules, validateRequest, async (req: Request, res: Response) => {
-  const userId = req.currentUser!.id;
-  const limit = req.query.limit === undefined ? MAX_LIST_LIMIT : Number(req.query.limit);
-  const before = (req.query.before as string | undefined)?.toLowerCase();
-  const index = await UserOrders.findById(userId, { orderIds: 1 }).lean();
-  // Hex ids of one length: string order is ObjectId order.
-  const candidates = (index?.orderIds ?? [])
-    .map((id) => id.toLowerCase())
-    .filter((id) => before === undefined || id < before)
-    .sort()
-    .reverse();
+export function createIndexOrderRouter(): Router {
+  const router = Router();
+  router.get('/api/orders', requireAuth, ...listRules, validateRequest, async (req: Request, res: Response) => {
+    const userId = req.currentUser!.id;
+    const limit = req.query.limit === undefined ? MAX_LIST_LIMIT : Number(req.query.limit);
+    const before = (req.query.before as string | undefined)?.toLowerCase();
+    const index = await UserOrders.findById(userId, { orderIds: 1 }).lean();
+    // Hex ids of one length: string order is ObjectId order.
+    const candidates = (index?.orderIds ?? [])
+      .map((id) => id.toLowerCase())
+      .filter((id) => before === undefined || id < before)
+      .sort()
+      .reverse();
 
-  const page: OrderDoc[] = [];
-  const missing: string[] = [];
-  let next = 0;
-  while (page.length < limit && next < candidates.length) {
-    const batch = candidates.slice(next, next + limit - page.length);
-    next += batch.length;
-    const found = await Promise.all(batch.map((id) => ownOrder(id, userId)));
-    found.forEach((order, i) => (order ? page.push(order) : missing.push(batch[i])));
-  }
-  // Is there a next page? The first of the remaining ids whose order exists says so.
-  let more = false;
-  while (!more && next < candidates.length) {
-    const id = candidates[next++];
-    if (await ownOrder(id, userId)) more = true;
-    else missing.push(id);
-  }
-  // Best effort: an id left behind is only skipped again, and pulled by a later list.
-  if (missing.length > 0) await pullMissingOrders(userId, missing).catch(() => undefined);
+    const page: OrderDoc[] = [];
+    const missing: string[] = [];
+    let next = 0;
+    while (page.length < limit && next < candidates.length) {
+      const batch = candidates.slice(next, next + limit - page.length);
+      next += batch.length;
+      const found = await Promise.all(batch.map((id) => ownOrder(id, userId)));
+      found.forEach((order, i) => (order ? page.push(order) : missing.push(batch[i])));
+    }
+    // Is there a next page? The first of the remaining ids whose order exists says so.
+    let more = false;
+    while (!more && next < candidates.length) {
+      const id = candidates[next++];
+      if (await ownOrder(id, userId)) more = true;
+      else missing.push(id);
+    }
+    // Best effort: an id left behind is only skipped again, and pulled by a later list.
+    if (missing.length > 0) await pullMissingOrders(userId, missing).catch(() => undefined);
 
-  if (more) {
-    const cursor = page[page.length - 1].id;
-    res.setHeader('X-Next-Cursor', cursor);
-    res.setHeader('Link', `</api/orders?limit=${limit}&before=${cursor}>; rel="next"`);
-  }
-  res.send(page);
-});
+    if (more) {
+      const cursor = page[page.length - 1].id;
+      res.setHeader('X-Next-Cursor', cursor);
+      res.setHeader('Link', `</api/orders?limit=${limit}&before=${cursor}>; rel="next"`);
+    }
+    res.send(page);
+  });
+  return router;
+}

@@ -12,14 +12,13 @@ import {
   requireAuth,
   validateRequest,
 } from '@ticketing/common';
-import { SERVICE_NAME } from '../config';
 import { ActiveHold } from '../models/active-hold';
 import { cancelOverdueOrder, holdEndsAt, Order, OrderAttrs, OrderDoc } from '../models/order';
 import { Ticket } from '../models/ticket';
 import { recordUserOrder } from '../models/user-orders';
 import { OrderCreatedPublisher } from '../events/publishers/order-created-publisher';
 
-export interface NewOrderOptions {
+export interface NewOrderRouterDeps {
   /** The hold window: how long the buyer has to pay. */
   expirationSeconds: number;
   logger: Logger;
@@ -53,7 +52,8 @@ async function releaseOverdueHolder(ticketId: string, meta: PublishMeta, logger:
   return order?.status === OrderStatus.Cancelled;
 }
 
-export function createOrderRouter({ expirationSeconds, logger }: NewOrderOptions): Router {
+/** POST /api/orders: reserves the ticket for the buyer (201), by the one insert its ticketLock admits. */
+export function createNewOrderRouter({ expirationSeconds, logger }: NewOrderRouterDeps): Router {
   const router = Router();
   router.post(
     '/api/orders',
@@ -70,7 +70,7 @@ export function createOrderRouter({ expirationSeconds, logger }: NewOrderOptions
 
       const id = new mongoose.Types.ObjectId().toHexString();
       const expiresAt = new Date(Date.now() + expirationSeconds * 1000);
-      const meta = { requestId: req.id, source: SERVICE_NAME };
+      const meta = { requestId: req.id };
       const event = new OrderCreatedPublisher().toOutbox(
         {
           id,

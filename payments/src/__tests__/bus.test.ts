@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import {
   NatsBus,
@@ -9,7 +8,7 @@ import {
   Publisher,
   Subjects,
 } from '@ticketing/common';
-import { captureLogger, newId, signinCookie } from '@ticketing/common/testing';
+import { captureLogger, newId, signinCookie, unique, waitFor } from '@ticketing/common/testing';
 import { OrderCreatedListener } from '../events/listeners/order-created-listener';
 import { Order } from '../models/order';
 import { Payment } from '../models/payment';
@@ -18,7 +17,6 @@ import { testApp } from '../test/helpers';
 // The whole event path on the real NATS Streaming server and the real stripe-mock.
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4223';
 const NATS_CLUSTER_ID = process.env.NATS_CLUSTER_ID ?? 'ticketing';
-const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
 class OrderCreatedPublisher extends Publisher<OrderCreatedEvent> {
   readonly subject = Subjects.OrderCreated;
@@ -27,16 +25,6 @@ class OrderCreatedPublisher extends Publisher<OrderCreatedEvent> {
 // Its own durable group, so the test never takes messages from a running payments service.
 class IsolatedOrderCreatedListener extends OrderCreatedListener {
   override readonly queueGroupName = unique('payments-test');
-}
-
-async function waitFor<T>(probe: () => Promise<T | null | undefined> | T | null | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 let bus: NatsBus;
@@ -83,7 +71,7 @@ it('when order:created comes over the bus and the owner pays, then payment:creat
     expiresAt: new Date(Date.now() + 60_000).toISOString(),
     ticket: { id: newId(), price: 35 },
   });
-  await waitFor(() => Order.exists({ _id: orderId }), 'the order replica');
+  await waitFor(() => Order.exists({ _id: orderId }), 10_000, 'the order replica');
 
   const { app } = testApp();
   const res = await request(app)
@@ -92,10 +80,10 @@ it('when order:created comes over the bus and the owner pays, then payment:creat
     .send({ token: 'tok_visa', orderId })
     .expect(201);
 
-  const event = await waitFor(() => received.find((e) => e.orderId === orderId), 'payment:created');
+  const event = await waitFor(() => received.find((e) => e.orderId === orderId), 10_000, 'payment:created');
   expect(event).toEqual({ id: res.body.id, orderId, stripeId: expect.stringMatching(/^ch_/) });
   const payment = await Payment.findById(orderId).lean();
   expect(payment).toMatchObject({ paymentId: res.body.id, amount: 3500, stripeId: event.stripeId });
   // Sent, so no longer pending.
-  await waitFor(async () => (await Payment.findById(orderId).lean())?.outbox.length === 0, 'the outbox to empty');
+  await waitFor(async () => (await Payment.findById(orderId).lean())?.outbox.length === 0, 10_000, 'the outbox to empty');
 });

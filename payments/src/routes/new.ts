@@ -66,7 +66,8 @@ function answer(res: Response, settlement: Settlement): void {
   }
 }
 
-export function createChargeRouter({ processor }: { processor: PaymentProcessor }): Router {
+/** POST /api/payments: charges the buyer's card for their order, once (see PaymentProcessor). */
+export function createNewPaymentRouter({ processor }: { processor: PaymentProcessor }): Router {
   const router = express.Router();
 
   router.post(
@@ -77,7 +78,7 @@ export function createChargeRouter({ processor }: { processor: PaymentProcessor 
     validateRequest,
     async (req: Request, res: Response) => {
       const { token, orderId } = req.body as { token: string; orderId: string };
-      const meta = { requestId: req.id, source: 'payments' };
+      const meta = { requestId: req.id };
 
       const order = await Order.findById(orderId).lean();
       if (!order) throw new NotFoundError();

@@ -1,7 +1,6 @@
 import mongoose, { HydratedDocument, Schema, Types } from 'mongoose';
-import { isObjectId, outboxPlugin, OutboxEntry, ServiceUnavailableError } from '@ticketing/common';
+import { compareAndSet, Decision, isObjectId, outboxPlugin, OutboxEntry } from '@ticketing/common';
 import { TicketUpdatedPublisher } from '../events/publishers/ticket-updated-publisher';
-import { eventMeta } from '../events/publishers/event-meta';
 
 /** Prices are dollars to the cent: payments charges Math.round(price * 100) cents. */
 export const MIN_PRICE = 0.5;
@@ -16,7 +15,7 @@ export const RELEASED_ORDERS_KEPT = 20;
 /** Rounds of read → conditional write before giving up; each lost round means another write landed. */
 const MAX_WRITE_ATTEMPTS = 50;
 
-export interface TicketFields {
+export interface TicketAttrs {
   title: string;
   price: number;
   /** The seller. */
@@ -31,7 +30,7 @@ export interface TicketFields {
   outbox: OutboxEntry[];
 }
 
-export type TicketDocument = HydratedDocument<TicketFields>;
+export type TicketDoc = HydratedDocument<TicketAttrs>;
 
 /** What a change may set: the listing, and who holds it (absent = free). */
 export interface TicketState {
@@ -40,7 +39,7 @@ export interface TicketState {
   orderId?: string;
 }
 
-const ticketSchema = new Schema<TicketFields>(
+const ticketSchema = new Schema<TicketAttrs>(
   {
     title: { type: String, required: true, trim: true, maxlength: MAX_TITLE_LENGTH },
     price: { type: Number, required: true, min: MIN_PRICE, max: MAX_PRICE },
@@ -74,35 +73,44 @@ ticketSchema.index({ orderId: 1, _id: -1 });
 ticketSchema.index({ updatedAt: 1 });
 ticketSchema.plugin(outboxPlugin);
 
-export const Ticket = mongoose.model<TicketFields>('Ticket', ticketSchema);
+export const Ticket = mongoose.model<TicketAttrs>('Ticket', ticketSchema);
 
 /**
- * Read → decide → conditional write, again whenever another write landed in between
- * (`attempt` answers null). `attempt` sees the current ticket, or null when there is none.
+ * A write of the ticket `plan` decided on (saveNextVersion, rememberReleasedOrder): it
+ * lands only while the ticket is as read, and answers null when another write got there first.
  */
-export async function retryOnConflict<T>(
-  id: string,
-  attempt: (ticket: TicketDocument | null) => Promise<T | null>,
-): Promise<T> {
-  for (let round = 0; round < MAX_WRITE_ATTEMPTS; round++) {
-    const ticket = isObjectId(id) ? await Ticket.findById(id) : null;
-    const result = await attempt(ticket);
-    if (result !== null) return result;
-  }
-  // Every lost round was someone else's successful write, so this takes a write storm on one ticket.
-  throw new ServiceUnavailableError('Ticket is busy, try again');
+export type TicketWrite<T> = () => Promise<T | null>;
+
+/**
+ * Changes a ticket by compare-and-set (DESIGN.md §4): `plan` sees the ticket as it is now
+ * (null when there is none) and answers without a write (`done`) or with the one
+ * conditional write to make. When another write landed in between, the ticket is read
+ * again and `plan` decides anew, so no change is made on a state it did not see. Every
+ * lost round is someone else's successful write: only a write storm on one ticket runs out
+ * of rounds (ConcurrentUpdateError, 503 "Ticket is busy, try again").
+ */
+export function changeTicket<T>(id: string, plan: (ticket: TicketDoc | null) => Decision<TicketWrite<T>, T>): Promise<T> {
+  return compareAndSet({
+    documentName: 'Ticket',
+    id,
+    attempts: MAX_WRITE_ATTEMPTS,
+    read: async () => (isObjectId(id) ? await Ticket.findById(id) : null),
+    plan,
+    write: (_ticket, write) => write(),
+  });
 }
 
 /**
  * Stores `next` as the ticket's following version together with its ticket:updated event, in
- * one conditional write that lands only if the ticket is still as `current` was read.
- * Returns null when another write got there first.
+ * one conditional write that lands only if the ticket is still as `current` was read: the
+ * same version and holder, and, for a reservation, the order not remembered as released
+ * (remembering does not bump the version). Returns null when another write got there first.
  */
 export async function saveNextVersion(
-  current: TicketDocument,
+  current: TicketDoc,
   next: TicketState,
   requestId?: string,
-): Promise<TicketDocument | null> {
+): Promise<TicketDoc | null> {
   const version = current.version + 1;
   const entry = new TicketUpdatedPublisher().toOutbox(
     {
@@ -113,7 +121,7 @@ export async function saveNextVersion(
       userId: current.userId,
       ...(next.orderId ? { orderId: next.orderId } : {}),
     },
-    eventMeta(requestId),
+    { requestId },
   );
   // An order losing its hold is remembered, so a late duplicate of its order:created cannot reserve again.
   const released = current.orderId && current.orderId !== next.orderId ? current.orderId : undefined;
@@ -142,7 +150,7 @@ export async function saveNextVersion(
  * event: nothing any replica sees changes. Lands only while that order does not hold the
  * ticket and is not remembered yet; false means the ticket changed meanwhile.
  */
-export async function rememberReleasedOrder(ticket: TicketDocument, orderId: string): Promise<boolean> {
+export async function rememberReleasedOrder(ticket: TicketDoc, orderId: string): Promise<boolean> {
   const { modifiedCount } = await Ticket.updateOne(
     { _id: ticket._id, orderId: { $ne: orderId }, releasedOrderIds: { $ne: orderId } },
     { $push: { releasedOrderIds: orderId } },

@@ -5,8 +5,6 @@ import { listedTickets } from '../models/listed-tickets';
 
 export const DEFAULT_LIST_LIMIT = 100;
 
-export const indexTicketRouter = Router();
-
 const WHOLE_NUMBER = /^[+-]?\d+$/;
 /** A cursor is the id of the last ticket of the previous page (lower case, as we hand it out). */
 const CURSOR = /^[0-9a-f]{24}$/;
@@ -30,12 +28,16 @@ const clampLimit = (raw: unknown) =>
  * query): see models/listed-tickets.ts for how fresh it is. The body stays a bare JSON
  * array (GitTix clients); the next page is announced in headers, absent on the last page.
  */
-indexTicketRouter.get('/api/tickets', ...listRules, validateRequest, (req, res) => {
-  const limit = clampLimit(req.query.limit);
-  const page = listedTickets.page(limit, req.query.before as string | undefined);
-  if (page.nextCursor) {
-    res.set('X-Next-Cursor', page.nextCursor);
-    res.set('Link', `</api/tickets?limit=${limit}&before=${page.nextCursor}>; rel="next"`);
-  }
-  res.type('application/json').send(page.json);
-});
+export function createIndexTicketRouter(): Router {
+  const router = Router();
+  router.get('/api/tickets', ...listRules, validateRequest, (req, res) => {
+    const limit = clampLimit(req.query.limit);
+    const page = listedTickets.page(limit, req.query.before as string | undefined);
+    if (page.nextCursor) {
+      res.set('X-Next-Cursor', page.nextCursor);
+      res.set('Link', `</api/tickets?limit=${limit}&before=${page.nextCursor}>; rel="next"`);
+    }
+    res.type('application/json').send(page.json);
+  });
+  return router;
+}

@@ -1,5 +1,6 @@
 import { recordContractExchanges, testJwtKey, useTestDatabase } from '@ticketing/common/testing';
 import { listedTickets } from '../models/listed-tickets';
+import { setEventSource } from '@ticketing/common';
 
 process.env.JWT_KEY = testJwtKey();
 useTestDatabase();
@@ -8,3 +9,6 @@ beforeEach(() => listedTickets.clear());
 
 // CONTRACT_RECORD=<dir>: every supertest exchange is recorded for the OpenAPI contract test.
 recordContractExchanges('tickets');
+
+// As runService does in production: events built in this process carry source 'tickets'.
+setEventSource('tickets');

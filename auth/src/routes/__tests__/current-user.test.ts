@@ -2,7 +2,7 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { sessionCookieValue, signSessionToken } from '@ticketing/common';
 import { signinCookie } from '@ticketing/common/testing';
-import { sessionCookie, signup, testApp } from '../../test/app';
+import { sessionCookie, signup, testApp } from '../../test/helpers';
 
 const { app } = testApp({ sessionTtlSeconds: 3600 });
 const currentUser = (cookie?: string[]) => {

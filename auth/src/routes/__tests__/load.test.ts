@@ -6,7 +6,7 @@ import request from 'supertest';
 import { User } from '../../models/user';
 import { HashGate } from '../../services/hash-gate';
 import { DEFAULT_SCRYPT_PARAMS } from '../../services/password';
-import { sessionCookie, signin, signup, testApp } from '../../test/app';
+import { sessionCookie, signin, signup, testApp } from '../../test/helpers';
 
 /**
  * Bursts against one listening server, at the production scrypt cost: with the cheap test

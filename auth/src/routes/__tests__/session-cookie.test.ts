@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { createUser } from '../../models/user';
 import { PasswordHasher } from '../../services/password';
-import { FAST_SCRYPT, testApp } from '../../test/app';
+import { FAST_SCRYPT, testApp } from '../../test/helpers';
 
 /** The attributes of the `session` cookie a response sets, by lower-cased name. */
 function sessionAttributes(res: request.Response): Map<string, string> | undefined {

@@ -6,7 +6,7 @@ import { createUser, User } from '../../models/user';
 import { HashGate, HashingBusyError } from '../../services/hash-gate';
 import { PasswordHasher } from '../../services/password';
 import { SigninLimiter } from '../../services/signin-limiter';
-import { FAST_SCRYPT, sessionCookie, signin, signup, testApp } from '../../test/app';
+import { FAST_SCRYPT, sessionCookie, signin, signup, testApp } from '../../test/helpers';
 
 const limits = { maxFailures: 5, maxFailuresPerIp: 12, windowSeconds: 900 };
 const { app } = testApp({ signinLimits: limits });

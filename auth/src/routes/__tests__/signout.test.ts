@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { sessionCookie, signup, testApp } from '../../test/app';
+import { sessionCookie, signup, testApp } from '../../test/helpers';
 
 const { app } = testApp();
 

@@ -5,7 +5,7 @@ import { backfillUserEmails, User } from '../../models/user';
 import { UserEmail } from '../../models/user-email';
 import { HashGate } from '../../services/hash-gate';
 import { PasswordHasher } from '../../services/password';
-import { FAST_SCRYPT, sessionCookie, signin, signup, testApp } from '../../test/app';
+import { FAST_SCRYPT, sessionCookie, signin, signup, testApp } from '../../test/helpers';
 
 const { app } = testApp();
 

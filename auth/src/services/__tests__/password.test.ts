@@ -1,5 +1,5 @@
 import { DEFAULT_SCRYPT_PARAMS, PasswordHasher } from '../password';
-import { FAST_SCRYPT } from '../../test/app';
+import { FAST_SCRYPT } from '../../test/helpers';
 
 const hasher = new PasswordHasher(FAST_SCRYPT);
 

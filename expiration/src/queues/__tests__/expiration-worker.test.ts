@@ -1,8 +1,8 @@
 import { ExpirationCompleteEvent, OrderCreatedEvent, Subjects } from '@ticketing/common';
-import { captureLogger, envelopeOf, InMemoryBus } from '@ticketing/common/testing';
+import { captureLogger, envelopeOf, InMemoryBus, sleep, waitFor } from '@ticketing/common/testing';
 import { OrderCreatedListener } from '../../events/listeners/order-created-listener';
 import { EXPIRE_ORDER_JOB, expirationJobId } from '../expiration-queue';
-import { orderCreatedData, sleep, useTestQueues, waitFor } from '../../test/helpers';
+import { orderCreatedData, useTestQueues } from '../../test/helpers';
 import type { ExpirationJobs } from '../expiration-jobs';
 
 const queues = useTestQueues();
@@ -47,7 +47,7 @@ it('when an order hold runs out, then expiration:complete {orderId} is published
   await schedule(proc, data, 'req-order-1');
   await sleep(Date.parse(data.expiresAt) - Date.now() - 150);
   expect(expirations(bus)).toEqual([]);
-  await waitFor(() => expirations(bus).length > 0, 'expiration:complete', 3_000);
+  await waitFor(() => expirations(bus).length > 0, 3_000, 'expiration:complete');
 
   const [published] = expirations(bus);
   expect(published.data).toEqual({ orderId: data.id });
@@ -68,8 +68,8 @@ it('when publishing fails, then the job is retried with exponential backoff and 
   const data = orderCreatedData(-1);
 
   await schedule(proc, data);
-  await waitFor(() => expirations(bus).length > 0, 'expiration:complete after retries', 8_000);
-  await waitFor(async () => (await proc.queue.getJob(expirationJobId(data.id)))!.isCompleted(), 'job completed');
+  await waitFor(() => expirations(bus).length > 0, 8_000, 'expiration:complete after retries');
+  await waitFor(async () => (await proc.queue.getJob(expirationJobId(data.id)))!.isCompleted(), 10_000, 'job completed');
 
   expect(expirations(bus).map((e) => e.data)).toEqual([{ orderId: data.id }]);
   // A stable event id: had an earlier attempt reached the bus, listeners would see the same event.
@@ -95,7 +95,7 @@ it('when every attempt fails, then the job is kept as failed and the give-up is 
 
   // The production budget takes half an hour to run out; the give-up path is the same with 2.
   await proc.queue.add(EXPIRE_ORDER_JOB, { orderId }, { jobId: expirationJobId(orderId), attempts: 2, backoff: 50 });
-  await waitFor(async () => (await proc.queue.getJob(expirationJobId(orderId)))!.isFailed(), 'job failed');
+  await waitFor(async () => (await proc.queue.getJob(expirationJobId(orderId)))!.isFailed(), 10_000, 'job failed');
 
   expect(expirations(bus)).toEqual([]);
   expect(lines).toContainEqual(
@@ -119,7 +119,7 @@ it('when the service restarts before the hold runs out, then the new process fir
   const after = await queues.open();
   const newBus = new InMemoryBus();
   await after.startWorker(newBus);
-  await waitFor(() => expirations(newBus).length > 0, 'expiration:complete from the new process', 5_000);
+  await waitFor(() => expirations(newBus).length > 0, 5_000, 'expiration:complete from the new process');
   await sleep(500);
 
   expect(oldBus.published).toEqual([]);
@@ -133,7 +133,7 @@ it('when the service stops while a job publishes, then it waits for that job to 
   await proc.startWorker(bus);
   const data = orderCreatedData(-1);
   await schedule(proc, data);
-  await waitFor(() => bus.started > 0, 'publish started');
+  await waitFor(() => bus.started > 0, 10_000, 'publish started');
 
   await proc.close();
 

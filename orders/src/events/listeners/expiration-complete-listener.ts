@@ -1,5 +1,4 @@
 import { ExpirationCompleteEvent, Listener, MessageContext, OrderStatus, QueueGroups, Subjects } from '@ticketing/common';
-import { SERVICE_NAME } from '../../config';
 import { cancelOverdueOrder, holdEndsAt } from '../../models/order';
 
 export class ExpirationCompleteListener extends Listener<ExpirationCompleteEvent> {
@@ -8,7 +7,7 @@ export class ExpirationCompleteListener extends Listener<ExpirationCompleteEvent
 
   async onMessage({ orderId }: ExpirationCompleteEvent['data'], ctx: MessageContext): Promise<void> {
     // Only a hold that is over is released; a paid or already cancelled order stays as it is.
-    const { order, cancelled, deferred } = await cancelOverdueOrder(orderId, { requestId: ctx.requestId, source: SERVICE_NAME });
+    const { order, cancelled, deferred } = await cancelOverdueOrder(orderId, { requestId: ctx.requestId });
     // The order was stored before order:created went out, so this cannot be a race: retry,
     // then dead-letter for someone to look at.
     if (!order) throw new Error(`expiration for unknown order ${orderId}`);

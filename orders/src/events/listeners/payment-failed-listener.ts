@@ -1,5 +1,4 @@
 import { Listener, MessageContext, PaymentFailedEvent, QueueGroups, Subjects } from '@ticketing/common';
-import { SERVICE_NAME } from '../../config';
 import { cancelOverdueOrder, Order, recordPaymentFailure } from '../../models/order';
 
 export class PaymentFailedListener extends Listener<PaymentFailedEvent> {
@@ -21,7 +20,7 @@ export class PaymentFailedListener extends Listener<PaymentFailedEvent> {
     // With the extension gone the hold may already be over: end it now rather than at the
     // next sweep. Also on a redelivery, in case the first delivery stopped between the writes.
     // The payment definitively failed: nothing is in flight, the bus's state does not matter.
-    const { cancelled } = await cancelOverdueOrder(orderId, { requestId: ctx.requestId, source: SERVICE_NAME }, { evenIfBusUnsettled: true });
+    const { cancelled } = await cancelOverdueOrder(orderId, { requestId: ctx.requestId }, { evenIfBusUnsettled: true });
     if (cancelled) ctx.logger.info({ orderId, paymentId: id }, 'hold over: order cancelled after its payment failed');
   }
 }

@@ -36,6 +36,6 @@ export class OrderCancelledListener extends Listener<OrderCancelledEvent> {
     await applyNextVersion(Order, data.id, data.version, { status: OrderStatus.Cancelled });
     // Also after 'already-applied': a crash between the two writes is finished by the
     // redelivery. The replica is written first; the processor then writes the payment.
-    await this.processor.orderCancelled(data.id, { requestId: ctx.requestId, source: 'payments' });
+    await this.processor.orderCancelled(data.id, { requestId: ctx.requestId });
   }
 }

@@ -1,5 +1,5 @@
 import { EventOutOfOrderError, Listener, MessageContext, OrderCreatedEvent, QueueGroups, Subjects } from '@ticketing/common';
-import { retryOnConflict, saveNextVersion } from '../../models/ticket';
+import { changeTicket, saveNextVersion } from '../../models/ticket';
 import { listedTickets } from '../../models/listed-tickets';
 
 /** An order now holds the ticket: reserve it (orderId set, version+1, ticket:updated). */
@@ -10,20 +10,24 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
   async onMessage(data: OrderCreatedEvent['data'], { requestId, logger }: MessageContext): Promise<void> {
     const orderId = data.id;
     const ticketId = data.ticket.id;
-    const outcome = await retryOnConflict(ticketId, async (ticket) => {
+    const outcome = await changeTicket(ticketId, (ticket) => {
       // Tickets are never deleted: the order names one we should have; retried, then dead-lettered.
       if (!ticket) throw new Error(`ticket ${ticketId} of order ${orderId} not found`);
       // A duplicate, or an order whose order:cancelled (another channel) overtook this event.
-      if (ticket.orderId === orderId) return 'already reserved';
-      if (ticket.releasedOrderIds.includes(orderId)) return 'order already cancelled';
+      if (ticket.orderId === orderId) return { done: 'already reserved' };
+      if (ticket.releasedOrderIds.includes(orderId)) return { done: 'order already cancelled' };
       // The order that held it before has been cancelled by the orders service, but its
       // order:cancelled has not reached us yet: wait for it rather than steal the hold.
       if (ticket.orderId) {
         throw new EventOutOfOrderError(`ticket ${ticketId} is still reserved by order ${ticket.orderId}`);
       }
-      const saved = await saveNextVersion(ticket, { title: ticket.title, price: ticket.price, orderId }, requestId);
-      if (saved) listedTickets.applyStored(saved);
-      return saved && 'reserved';
+      return {
+        write: async () => {
+          const saved = await saveNextVersion(ticket, { title: ticket.title, price: ticket.price, orderId }, requestId);
+          if (saved) listedTickets.applyStored(saved);
+          return saved && 'reserved';
+        },
+      };
     });
     logger.info({ ticketId, orderId, outcome }, 'order:created handled');
   }

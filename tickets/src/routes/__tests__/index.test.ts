@@ -2,8 +2,7 @@ import request from 'supertest';
 import { newId, signinCookie } from '@ticketing/common/testing';
 import { listedTickets } from '../../models/listed-tickets';
 import { Ticket } from '../../models/ticket';
-import { storeListedTickets, storeTicket, testApp } from '../../test/helpers';
-import { orderCancelled, orderCreated, testListeners } from '../../test/listeners';
+import { orderCancelled, orderCreated, storeListedTickets, storeTicket, testApp, testListeners } from '../../test/helpers';
 
 const { app } = testApp();
 

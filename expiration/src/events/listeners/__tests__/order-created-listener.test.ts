@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { Delivery, ExpirationCompleteEvent, OrderCreatedEvent, Subjects } from '@ticketing/common';
-import { captureLogger, envelopeOf, InMemoryBus } from '@ticketing/common/testing';
+import { captureLogger, envelopeOf, InMemoryBus, sleep, waitFor } from '@ticketing/common/testing';
 import { OrderCreatedListener } from '../order-created-listener';
 import { expirationJobId, expirationJobOptions } from '../../../queues/expiration-queue';
-import { orderCreatedData, sleep, useTestQueues, waitFor } from '../../../test/helpers';
+import { orderCreatedData, useTestQueues } from '../../../test/helpers';
 
 const queues = useTestQueues();
 
@@ -49,8 +49,8 @@ it('when the same order:created is delivered twice, also after it fired, then on
   expect(await proc.queue.getJobCounts('delayed', 'wait')).toEqual({ delayed: 1, wait: 0 });
 
   await proc.startWorker(bus);
-  await waitFor(() => bus.events(Subjects.ExpirationComplete).length > 0, 'expiration:complete');
-  await waitFor(async () => (await proc.queue.getJob(expirationJobId(data.id)))!.isCompleted(), 'job completed');
+  await waitFor(() => bus.events(Subjects.ExpirationComplete).length > 0, 10_000, 'expiration:complete');
+  await waitFor(async () => (await proc.queue.getJob(expirationJobId(data.id)))!.isCompleted(), 10_000, 'job completed');
   expect(await listener.handle(envelope)).toBe('acked');
   await sleep(800);
 
@@ -67,7 +67,7 @@ it('when expiresAt is already past, then expiration:complete is published at onc
 
   const handledAt = Date.now();
   await deliver(listener, data);
-  await waitFor(() => bus.events(Subjects.ExpirationComplete).length > 0, 'expiration:complete', 2_000);
+  await waitFor(() => bus.events(Subjects.ExpirationComplete).length > 0, 2_000, 'expiration:complete');
 
   const [published] = bus.envelopes<ExpirationCompleteEvent>(Subjects.ExpirationComplete);
   expect(published.data).toEqual({ orderId: data.id });
@@ -85,7 +85,7 @@ it('when order ids are ones BullMQ refuses as job ids (integers, a colon), then 
     expect(await deliver(listener, orderCreatedData(-1, id))).toBe('acked');
   }
 
-  await waitFor(() => bus.events(Subjects.ExpirationComplete).length >= 3, 'three expirations');
+  await waitFor(() => bus.events(Subjects.ExpirationComplete).length >= 3, 10_000, 'three expirations');
   await sleep(300);
   const orderIds = bus.events<ExpirationCompleteEvent>(Subjects.ExpirationComplete).map((e) => e.orderId);
   expect(orderIds.sort()).toEqual(['12345', 'ab%3Acd', 'ab:cd']);

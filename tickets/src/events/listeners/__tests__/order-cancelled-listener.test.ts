@@ -1,8 +1,7 @@
 import { Subjects, TicketUpdatedEvent } from '@ticketing/common';
 import { flushOutbox, newId } from '@ticketing/common/testing';
 import { RELEASED_ORDERS_KEPT, Ticket } from '../../../models/ticket';
-import { storeTicket } from '../../../test/helpers';
-import { orderCancelled, testListeners } from '../../../test/listeners';
+import { orderCancelled, storeTicket, testListeners } from '../../../test/helpers';
 
 const updates = async () => (await flushOutbox([Ticket])).events<TicketUpdatedEvent>(Subjects.TicketUpdated);
 

@@ -1,8 +1,7 @@
 import { Subjects, TicketUpdatedEvent } from '@ticketing/common';
 import { flushOutbox, newId } from '@ticketing/common/testing';
 import { Ticket } from '../../../models/ticket';
-import { storeTicket } from '../../../test/helpers';
-import { orderCancelled, orderCreated, testListeners } from '../../../test/listeners';
+import { orderCancelled, orderCreated, storeTicket, testListeners } from '../../../test/helpers';
 
 const updates = async () => (await flushOutbox([Ticket])).envelopes<TicketUpdatedEvent>(Subjects.TicketUpdated);
 

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { captureLogger } from '@ticketing/common/testing';
-import { AuthAppOptions, buildApp } from '../app';
+import { AppOptions, buildApp } from '../app';
 import { HashGate } from '../services/hash-gate';
 
 /** Real scrypt at a cost a test can afford; stored hashes name it, so nothing else changes. */
@@ -11,7 +11,7 @@ export const FAST_SCRYPT = { N: 1024, r: 8, p: 1 };
  * Its hashing gate is wide, so tests that fire requests at once for other reasons (races)
  * are never refused for capacity; the capacity tests pass their own `hashGate`.
  */
-export function testApp(overrides: Partial<AuthAppOptions> = {}) {
+export function testApp(overrides: Partial<AppOptions> = {}) {
   const { logger, lines } = captureLogger();
   const jwtKey = process.env.JWT_KEY as string;
   const app = buildApp({

@@ -1,0 +1,140 @@
+import { Router } from 'express';
+import mongoose, { Schema } from 'mongoose';
+import request from 'supertest';
+import {
+  compareAndSet,
+  ConcurrentUpdateError,
+  createApp,
+  createReplica,
+  Decision,
+  ServiceUnavailableError,
+} from '../index';
+import { captureLogger, useTestDatabase } from '../testing';
+
+// Against the real MongoDB-protocol server (MONGO_URI: FerretDB behind its gate).
+useTestDatabase();
+
+interface CounterAttrs {
+  _id: string;
+  count: number;
+  version: number;
+}
+const Counter = mongoose.model<CounterAttrs>(
+  'CasCounter',
+  new Schema<CounterAttrs>({ _id: String, count: Number, version: Number }, { versionKey: false }),
+);
+
+const readCounter = (id: string) => Counter.findById(id).lean().exec();
+
+/** The compare-and-set write under test: lands only while the counter is at the version read. */
+async function writeCount(current: CounterAttrs, count: number): Promise<CounterAttrs | null> {
+  return Counter.findOneAndUpdate({ _id: current._id, version: current.version }, { $set: { count }, $inc: { version: 1 } }, { new: true })
+    .lean()
+    .exec();
+}
+
+/** Counts one more, by compare-and-set; `beforeWrite` runs between the read and the write of every round. */
+function increment(id: string, opts: { attempts?: number; beforeWrite?: () => Promise<unknown> } = {}) {
+  const reads: number[] = [];
+  const outcome = compareAndSet({
+    documentName: 'Counter',
+    id,
+    attempts: opts.attempts ?? 50,
+    read: () => readCounter(id),
+    plan: (current): Decision<number, 'no counter'> => {
+      if (!current) return { done: 'no counter' };
+      reads.push(current.count);
+      return { write: current.count + 1 };
+    },
+    write: async (current, count) => {
+      await opts.beforeWrite?.();
+      return writeCount(current, count);
+    },
+  });
+  return { outcome, reads };
+}
+
+/** Another writer's change of the counter, landing between our read and our write. */
+const concurrentIncrement = (id: string) => Counter.updateOne({ _id: id }, { $inc: { count: 1, version: 1 } });
+
+describe('compareAndSet', () => {
+  it('when another write lands between the read and the write, then it reads again and decides on the new state', async () => {
+    await Counter.create({ _id: 'c1', count: 0, version: 0 });
+    let interfered = false;
+    const { outcome, reads } = increment('c1', {
+      beforeWrite: async () => {
+        if (interfered) return;
+        interfered = true;
+        await concurrentIncrement('c1');
+      },
+    });
+    expect(await outcome).toEqual({ _id: 'c1', count: 2, version: 2 });
+    // The first plan saw 0 and lost; the second saw the other writer's 1.
+    expect(reads).toEqual([0, 1]);
+  });
+
+  it('when 10 writers change one document at once, then every change lands once', async () => {
+    await Counter.create({ _id: 'c2', count: 0, version: 0 });
+    await Promise.all(Array.from({ length: 10 }, () => increment('c2').outcome));
+    expect(await readCounter('c2')).toEqual({ _id: 'c2', count: 10, version: 10 });
+  });
+
+  it('when plan answers without a write, then nothing is written and its answer is returned', async () => {
+    const { outcome, reads } = increment('missing');
+    expect(await outcome).toBe('no counter');
+    expect(reads).toEqual([]);
+    expect(await readCounter('missing')).toBeNull();
+  });
+
+  it('when every round loses to another write, then after the last attempt it fails with the 503 ConcurrentUpdateError', async () => {
+    await Counter.create({ _id: 'c3', count: 0, version: 0 });
+    const { outcome, reads } = increment('c3', { attempts: 3, beforeWrite: () => concurrentIncrement('c3') });
+    const err = await outcome.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConcurrentUpdateError);
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect(err).toMatchObject({ statusCode: 503, message: 'Counter is busy, try again', id: 'c3', attempts: 3 });
+    expect(reads).toHaveLength(3);
+    // Only the other writer's changes landed.
+    expect(await readCounter('c3')).toEqual({ _id: 'c3', count: 3, version: 3 });
+  });
+
+  it('when a route runs out of attempts, then the client gets 503 with Retry-After in the error shape', async () => {
+    const router = Router().post('/api/counters/:id', async (req, res) => {
+      res.send(await increment(req.params.id, { attempts: 2, beforeWrite: () => concurrentIncrement(req.params.id) }).outcome);
+    });
+    const app = createApp({ logger: captureLogger().logger, routers: [router] });
+    await Counter.create({ _id: 'c4', count: 0, version: 0 });
+    const res = await request(app).post('/api/counters/c4').set('Content-Type', 'application/json').send({}).expect(503);
+    expect(res.body).toEqual({ errors: [{ message: 'Counter is busy, try again' }] });
+    expect(res.headers['retry-after']).toBe('1');
+  });
+});
+
+describe('createReplica', () => {
+  interface ReplicaAttrs {
+    _id: string;
+    title: string;
+    version: number;
+  }
+  const Replica = mongoose.model<ReplicaAttrs>(
+    'CreatedReplica',
+    new Schema<ReplicaAttrs>({ _id: String, title: String, version: Number }, { versionKey: false }),
+  );
+
+  it('when the creating event arrives, then the replica is stored', async () => {
+    expect(await createReplica(Replica, { _id: 'r1', title: 'v0', version: 0 })).toBe('applied');
+    expect(await Replica.findById('r1').lean()).toEqual({ _id: 'r1', title: 'v0', version: 0 });
+  });
+
+  it('when the creating event is delivered again after the replica moved on, then it is already applied and the replica stays as it is', async () => {
+    await createReplica(Replica, { _id: 'r2', title: 'v0', version: 0 });
+    await Replica.updateOne({ _id: 'r2' }, { $set: { title: 'v1', version: 1 } });
+    expect(await createReplica(Replica, { _id: 'r2', title: 'v0', version: 0 })).toBe('already-applied');
+    expect(await Replica.findById('r2').lean()).toEqual({ _id: 'r2', title: 'v1', version: 1 });
+  });
+
+  it('when the insert fails for another reason, then the error reaches the caller', async () => {
+    const Strict = mongoose.model('StrictReplica', new Schema({ _id: String, version: { type: Number, required: true } }));
+    await expect(createReplica(Strict, { _id: 'r3' })).rejects.toThrow(/version/);
+  });
+});
