@@ -1,4 +1,4 @@
-import { createLogger, main, runService } from '@ticketing/common';
+import { createLogger, main, runtimeOptions, runService } from '@ticketing/common';
 import { buildApp } from './app';
 import { loadServiceConfig, SERVICE_NAME } from './config';
 import { backfillUserEmails } from './models/user';
@@ -32,9 +32,7 @@ main(SERVICE_NAME, async () => {
   return runService({
     name: SERVICE_NAME,
     logger,
-    port: config.PORT,
-    metricsPort: config.METRICS_PORT,
-    mongoUri: config.MONGO_URI,
+    ...runtimeOptions(config),
     app: ({ isReady }) =>
       buildApp({
         logger,

@@ -1,4 +1,4 @@
-import { createLogger, main, natsOptions, observeQueue, runService } from '@ticketing/common';
+import { createLogger, main, runtimeOptions, observeQueue, runService } from '@ticketing/common';
 import { buildApp } from './app';
 import { loadServiceConfig, SERVICE_NAME } from './config';
 import { OrderCreatedListener } from './events/listeners/order-created-listener';
@@ -16,9 +16,7 @@ main(SERVICE_NAME, async () => {
   return runService({
     name: SERVICE_NAME,
     logger,
-    port: config.PORT,
-    metricsPort: config.METRICS_PORT,
-    nats: natsOptions(config),
+    ...runtimeOptions(config),
     app: ({ isReady }) => buildApp({ logger, isReady }),
     listeners: ({ bus }) => [new OrderCreatedListener(bus, logger, jobs.queue)],
     onStart: async ({ bus }) => {

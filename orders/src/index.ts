@@ -1,4 +1,4 @@
-import { createLogger, main, natsOptions, runService } from '@ticketing/common';
+import { createLogger, main, runtimeOptions, runService } from '@ticketing/common';
 import { buildApp } from './app';
 import { loadServiceConfig, SERVICE_NAME } from './config';
 import { Order } from './models/order';
@@ -20,9 +20,7 @@ main(SERVICE_NAME, async () => {
   return runService({
     name: SERVICE_NAME,
     logger,
-    port: config.PORT,
-    mongoUri: config.MONGO_URI,
-    nats: natsOptions(config),
+    ...runtimeOptions(config),
     app: ({ isReady }) =>
       buildApp({
         logger,
@@ -31,7 +29,6 @@ main(SERVICE_NAME, async () => {
         orderExpirationSeconds: config.ORDER_EXPIRATION_SECONDS,
         isReady,
       }),
-    metricsPort: config.METRICS_PORT,
     listeners: ({ bus }) => {
       watchBus(bus);
       return [

@@ -1,4 +1,4 @@
-import { createLogger, main, natsOptions, runService } from '@ticketing/common';
+import { createLogger, main, runtimeOptions, runService } from '@ticketing/common';
 import { loadServiceConfig, SERVICE_NAME } from './config';
 import { buildApp } from './app';
 import { createStripeClient, STRIPE_CALL_DEADLINE_MS } from './stripe';
@@ -20,10 +20,7 @@ main(SERVICE_NAME, async () => {
   return runService({
     name: SERVICE_NAME,
     logger,
-    port: config.PORT,
-    metricsPort: config.METRICS_PORT,
-    mongoUri: config.MONGO_URI,
-    nats: natsOptions(config),
+    ...runtimeOptions(config),
     app: ({ isReady }) =>
       buildApp({ logger, jwtKey: config.JWT_KEY, cookieSecure: config.COOKIE_SECURE, processor, isReady }),
     listeners: ({ bus }) => [new OrderCreatedListener(bus, logger), new OrderCancelledListener(bus, logger, processor)],

@@ -1,4 +1,4 @@
-import { createLogger, main, natsOptions, runService } from '@ticketing/common';
+import { createLogger, main, runtimeOptions, runService } from '@ticketing/common';
 import { buildApp } from './app';
 import { loadServiceConfig, SERVICE_NAME } from './config';
 import { OrderCancelledListener } from './events/listeners/order-cancelled-listener';
@@ -14,10 +14,7 @@ main(SERVICE_NAME, async () => {
   return runService({
     name: SERVICE_NAME,
     logger,
-    port: config.PORT,
-    mongoUri: config.MONGO_URI,
-    nats: natsOptions(config),
-    metricsPort: config.METRICS_PORT,
+    ...runtimeOptions(config),
     app: ({ isReady }) => buildApp({ logger, jwtKey: config.JWT_KEY, cookieSecure: config.COOKIE_SECURE, isReady }),
     listeners: ({ bus }) => {
       // What another replica wrote while this one was away from the bus is read back once.

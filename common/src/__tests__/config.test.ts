@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, baseEnv, env, loadConfig, mongoEnv, natsEnv, requiredVariables, sessionEnv } from '../config';
+import { ConfigError, baseEnv, env, loadConfig, mongoEnv, natsEnv, requiredVariables, runtimeOptions, sessionEnv } from '../config';
 
 describe('loadConfig', () => {
   const spec = { ...baseEnv, ...sessionEnv, ...mongoEnv, ...natsEnv('orders'), ORDER_EXPIRATION_SECONDS: env.int().default(900) };
@@ -61,5 +61,36 @@ describe('loadConfig', () => {
 
   it('lists the variables a deployment must set', () => {
     expect(requiredVariables(spec).sort()).toEqual(['JWT_KEY', 'MONGO_URI', 'NATS_CLUSTER_ID', 'NATS_URL']);
+  });
+});
+
+describe('runtimeOptions', () => {
+  it('when a service declares a database and the bus, then runService gets ports, the MongoDB URI and the NATS settings from its config', () => {
+    const config = loadConfig(
+      { ...baseEnv, ...mongoEnv, ...natsEnv('orders') },
+      {
+        PORT: '4100',
+        METRICS_PORT: '9500',
+        MONGO_URI: 'mongodb://db:27017/orders',
+        NATS_URL: 'nats://nats:4222',
+        NATS_CLUSTER_ID: 'ticketing',
+        NATS_CLIENT_ID: 'orders-1',
+        NATS_USER: 'orders',
+        NATS_PASSWORD: 'secret',
+      },
+    );
+    expect(runtimeOptions(config)).toEqual({
+      port: 4100,
+      metricsPort: 9500,
+      mongoUri: 'mongodb://db:27017/orders',
+      nats: { url: 'nats://nats:4222', clusterId: 'ticketing', clientId: 'orders-1', user: 'orders', password: 'secret' },
+    });
+  });
+
+  it('when a service has no database or no bus, then runService gets neither setting', () => {
+    const noBus = loadConfig({ ...baseEnv, ...mongoEnv }, { MONGO_URI: 'mongodb://db:27017/auth' });
+    expect(runtimeOptions(noBus)).toEqual({ port: 3000, metricsPort: 9464, mongoUri: 'mongodb://db:27017/auth' });
+    const noDb = loadConfig({ ...baseEnv, ...natsEnv('expiration') }, { NATS_URL: 'nats://nats:4222', NATS_CLUSTER_ID: 'c', NATS_CLIENT_ID: 'e' });
+    expect(runtimeOptions(noDb)).toEqual({ port: 3000, metricsPort: 9464, nats: { url: 'nats://nats:4222', clusterId: 'c', clientId: 'e' } });
   });
 });

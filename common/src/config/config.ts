@@ -133,3 +133,29 @@ export function natsOptions(config: {
     ...(config.NATS_USER && { user: config.NATS_USER, password: config.NATS_PASSWORD ?? '' }),
   };
 }
+
+/**
+ * What `runService` needs from a loaded config, read in one place: the HTTP and metrics
+ * ports, and the database and bus settings when the service declares them (`mongoEnv`,
+ * `natsEnv`). A service spreads it into its definition: `runService({ ...runtimeOptions(config), … })`.
+ */
+export function runtimeOptions(config: {
+  PORT: number;
+  METRICS_PORT: number;
+  MONGO_URI?: string;
+  NATS_URL?: string;
+  NATS_CLUSTER_ID?: string;
+  NATS_CLIENT_ID?: string;
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
+}) {
+  const { NATS_URL, NATS_CLUSTER_ID, NATS_CLIENT_ID } = config;
+  return {
+    port: config.PORT,
+    metricsPort: config.METRICS_PORT,
+    ...(config.MONGO_URI !== undefined && { mongoUri: config.MONGO_URI }),
+    ...(NATS_URL !== undefined &&
+      NATS_CLUSTER_ID !== undefined &&
+      NATS_CLIENT_ID !== undefined && { nats: natsOptions({ ...config, NATS_URL, NATS_CLUSTER_ID, NATS_CLIENT_ID }) }),
+  };
+}
