@@ -1,6 +1,7 @@
 import {
   anyFailures,
   errorResponse as error,
+  idPathParam,
   jsonContent as json,
   openApiRouter,
   responseRef as ref,
@@ -19,14 +20,7 @@ import {
  */
 export const OPENAPI_PATH = '/api/orders/openapi.json';
 
-const idParam = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  description: 'An order id; a malformed one is a 404.',
-  schema: { type: 'string' },
-};
-
+const idParam = idPathParam('An order');
 
 const orderTicket = {
   type: 'object',

@@ -1,6 +1,7 @@
 import {
   anyFailures,
   errorResponse as error,
+  idPathParam,
   jsonContent as json,
   openApiRouter,
   responseRef as ref,
@@ -19,14 +20,7 @@ import {
  */
 export const OPENAPI_PATH = '/api/tickets/openapi.json';
 
-const idParam = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  description: 'A ticket id; a malformed one is a 404.',
-  schema: { type: 'string' },
-};
-
+const idParam = idPathParam('A ticket');
 
 const ticketBody = {
   type: 'object',

@@ -14,6 +14,14 @@ export const errorResponse = (description: string) => ({
 export const responseRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
 export const retryAfterHeader = { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } };
 export const signedIn = [{ session: [] }];
+/** The `{id}` path parameter of a resource route; a malformed id is answered 404. */
+export const idPathParam = (what: string) => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: `${what} id; a malformed one is a 404.`,
+  schema: { type: 'string' },
+});
 
 /** Answers createApp gives every route. */
 export const anyFailures = { '500': responseRef('Unexpected'), '503': responseRef('Unavailable') };
