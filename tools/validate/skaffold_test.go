@@ -199,3 +199,39 @@ func TestSkaffoldDevLoop(t *testing.T) {
 		t.Errorf("skaffold.yaml: %d artifacts, want one per service and the client (%d)", len(cfg.Build.Artifacts), len(deployables(t)))
 	}
 }
+
+// The podman profile changes only the builder: BuildKit off (podman's Docker API has none),
+// so `skaffold build -p podman` builds the same artifacts through podman's own builder.
+func TestSkaffoldPodmanProfileOnlyTurnsBuildKitOff(t *testing.T) {
+	var cfg struct {
+		Build struct {
+			Local struct {
+				UseBuildkit *bool `json:"useBuildkit"`
+			} `json:"local"`
+		} `json:"build"`
+		Profiles []struct {
+			Name    string `json:"name"`
+			Patches []struct {
+				Op    string `json:"op"`
+				Path  string `json:"path"`
+				Value any    `json:"value"`
+			} `json:"patches"`
+		} `json:"profiles"`
+	}
+	if err := yaml.Unmarshal(readFile(t, repoPath(t, "skaffold.yaml")), &cfg); err != nil {
+		t.Fatalf("skaffold.yaml: %v", err)
+	}
+	if b := cfg.Build.Local.UseBuildkit; b == nil || !*b {
+		t.Error("skaffold.yaml: build.local.useBuildkit must stay true for Docker (cache mounts)")
+	}
+	for _, p := range cfg.Profiles {
+		if p.Name != "podman" {
+			continue
+		}
+		if len(p.Patches) != 1 || p.Patches[0].Op != "replace" || p.Patches[0].Path != "/build/local/useBuildkit" || p.Patches[0].Value != false {
+			t.Errorf("skaffold.yaml: profile podman: want exactly one patch replacing /build/local/useBuildkit with false; got %+v", p.Patches)
+		}
+		return
+	}
+	t.Error("skaffold.yaml: no profile podman")
+}
