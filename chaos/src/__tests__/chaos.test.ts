@@ -259,14 +259,28 @@ experiment('6 kill -9 of each service between its DB write and its publish', 180
   }
   figures.o1 = await waitOrderStatus(chaos, o1.body.id, ['complete', 'cancelled'], 40_000);
   if (o2.status === 201) figures.o2 = await waitOrderStatus(chaos, o2.body.id, ['cancelled'], 40_000);
-  const replica = await chaos.db('orders').collection('tickets').findOne({ _id: t3 } as never);
+  // The edit's ticket:updated leaves tickets' outbox when the restarted tickets sweeps it,
+  // and orders applies it a hop later: wait for it (bounded) rather than read it once.
+  const { eventually } = await import('../api');
+  const readReplica = () => chaos.db('orders').collection('tickets').findOne({ _id: t3 } as never);
+  const replica =
+    edit.status === 200
+      ? await eventually(
+          'orders applies the edit of the ticket',
+          async () => {
+            const r = await readReplica();
+            return r?.version === 1 && r.title === 'Chaos gig (moved)' ? r : undefined;
+          },
+          30_000,
+          200,
+        ).catch(readReplica)
+      : await readReplica();
   figures.t3replica = `v${replica?.version}`;
   figures.newEvents = chaos.tap.events.size - events0;
   const problems: string[] = [];
   if (edit.status === 200 && (replica?.version !== 1 || replica?.title !== 'Chaos gig (moved)')) problems.push(`orders' replica of the edited ticket: v${replica?.version} "${replica?.title}"`);
   // order:cancelled leaves orders through its outbox after the write that cancelled o2: the
   // ticket is freed a hop later, so wait for it (bounded) rather than read it once.
-  const { eventually } = await import('../api');
   const t2doc = await eventually(
     'the expired order\'s ticket is freed',
     async () => {
