@@ -117,4 +117,81 @@ function statsDelta(before, after) {
   return out;
 }
 
-module.exports = { sleep, newId, call, percentile, sessionMinter, rssMb, gateStatsUrls, readGateStats, statsDelta };
+/**
+ * CPU seconds (user + system) a pid and all its descendants have used so far, from
+ * /proc/<pid>/stat of each live process (a gate's FerretDB child counts with its gate).
+ * NaN when the pid is gone.
+ */
+function cpuSeconds(pid) {
+  const tick = 100; // USER_HZ: 100 on Linux, whatever the kernel's HZ
+  const children = new Map();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ppid = Number(f[1]);
+      const used = (Number(f[11]) + Number(f[12])) / tick;
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push({ pid: Number(name), used });
+      if (Number(name) === pid) children.set(`self`, used);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (!children.has('self')) return NaN;
+  let total = children.get('self');
+  const walk = (p) => {
+    for (const c of children.get(p) ?? []) {
+      total += c.used;
+      walk(c.pid);
+    }
+  };
+  walk(pid);
+  return total;
+}
+
+/**
+ * Per listener (`subject → queue group`), the sums and counts of event_lag_seconds (from the
+ * event's creation, in the write that stored it, to its handler's end) and
+ * event_handler_duration_seconds, read off each service's /metrics.
+ */
+async function readEventTimings(metricsPorts) {
+  const out = {};
+  for (const port of Object.values(metricsPorts ?? {})) {
+    let text;
+    try {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    } catch {
+      continue;
+    }
+    const re = /^(event_lag_seconds|event_handler_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/gm;
+    for (const m of text.matchAll(re)) {
+      const labels = Object.fromEntries([...m[3].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+      const key = `${labels.subject} → ${labels.queue_group}`;
+      const kind = m[1] === 'event_lag_seconds' ? 'lag' : 'handler';
+      out[key] = out[key] ?? {};
+      out[key][`${kind}${m[2] === 'sum' ? 'Sum' : 'Count'}`] = Number(m[4]);
+    }
+  }
+  return out;
+}
+
+/** Mean ms of lag and handler per listener between two readEventTimings snapshots. */
+function eventTimingsDelta(before, after) {
+  const out = {};
+  for (const [key, a] of Object.entries(after)) {
+    const b = before[key] ?? {};
+    const n = (a.lagCount ?? 0) - (b.lagCount ?? 0);
+    if (n <= 0) continue;
+    const h = (a.handlerCount ?? 0) - (b.handlerCount ?? 0);
+    out[key] = {
+      events: n,
+      lagMs: (((a.lagSum ?? 0) - (b.lagSum ?? 0)) * 1000) / n,
+      handlerMs: h > 0 ? (((a.handlerSum ?? 0) - (b.handlerSum ?? 0)) * 1000) / h : NaN,
+    };
+  }
+  return out;
+}
+
+module.exports = { sleep, newId, call, percentile, sessionMinter, rssMb, cpuSeconds, readEventTimings, eventTimingsDelta, gateStatsUrls, readGateStats, statsDelta };

@@ -89,6 +89,7 @@ async function openTarget() {
       mint: jwtKey ? lib.sessionMinter(jwtKey) : undefined,
       stats: {},
       services: [],
+      handles: [],
       dbUris: { tickets: process.env.TICKETS_MONGO_URI, orders: process.env.ORDERS_MONGO_URI },
       stop: async () => undefined,
     };
@@ -128,6 +129,8 @@ async function openTarget() {
     mint: lib.sessionMinter(jwtKey),
     stats,
     services: stack.handles.filter((h) => ['auth', 'tickets', 'orders', 'payments', 'expiration'].includes(h.name)),
+    handles: stack.handles,
+    metricsPorts: stack.metricsPorts,
     dbUris: { tickets: `mongodb://127.0.0.1:${db.tickets}/tickets`, orders: `mongodb://127.0.0.1:${db.orders}/orders` },
     startedIn: stack.seconds,
     stop: () => stack.stop(),
@@ -397,6 +400,8 @@ async function scenarioPurchase(t, label = '') {
     Array.from({ length: CONNECTIONS }, async (_, i) => ({ seller: await user(t, `seller${i}`), buyer: await user(t, `buyer${i}`) })),
   );
   const before = Object.keys(t.stats).length ? await lib.readGateStats(t.stats) : undefined;
+  const cpuBefore = cpuSnapshot(t);
+  const eventsBefore = await lib.readEventTimings(t.metricsPorts);
   const done = [];
   const failures = {};
   const started = performance.now();
@@ -422,6 +427,19 @@ async function scenarioPurchase(t, label = '') {
     target: TARGETS.purchase,
     note: `hop p50s ms: list ${med('list')}, orderable ${med('orderable')}, pay ${med('pay')}, complete ${med('complete')}${errors ? `; failures ${JSON.stringify(failures)}` : ''}`,
   });
+  cpuRow(t, cpuBefore, cpuSnapshot(t), elapsed, done.length, label);
+  const events = lib.eventTimingsDelta(eventsBefore, await lib.readEventTimings(t.metricsPorts));
+  if (Object.keys(events).length) {
+    raw.events = raw.events ?? {};
+    raw.events[`purchase${label}`] = events;
+    addRow({
+      scenario: `  event hops, mean ms from the write that stored the event to its handler's end (handler alone)${label}`,
+      note: Object.entries(events)
+        .sort((a, b) => b[1].lagMs - a[1].lagMs)
+        .map(([k, e]) => `${k} ${Math.round(e.lagMs)} (${Math.round(e.handlerMs)}) ×${e.events}`)
+        .join(', '),
+    });
+  }
   if (before) {
     // Let the purchases' last events land (reservations, replicas), then count.
     await sleep(1_000);
@@ -461,6 +479,33 @@ async function scenarioPurchase(t, label = '') {
     }
   }
   return row;
+}
+
+/** CPU seconds used so far by every process of the stack, and by this one (load generator and gateway). */
+function cpuSnapshot(t) {
+  const u = process.cpuUsage();
+  const out = { 'bench + gateway': (u.user + u.system) / 1e6 };
+  for (const h of t.handles) out[h.name] = lib.cpuSeconds(h.child.pid);
+  return out;
+}
+
+/** Where the CPU went during a scenario: ms of CPU per purchase, per process, and how many cores were busy. */
+function cpuRow(t, before, after, elapsedS, purchases, label) {
+  if (t.handles.length === 0) return;
+  const used = Object.entries(after)
+    .map(([name, s]) => [name, s - before[name]])
+    .filter(([, s]) => Number.isFinite(s))
+    .sort((a, b) => b[1] - a[1]);
+  const total = used.reduce((a, [, s]) => a + s, 0);
+  const n = purchases || 1;
+  raw.cpu = raw.cpu ?? {};
+  raw.cpu[`purchase${label}`] = { elapsedS, purchases, seconds: Object.fromEntries(used) };
+  addRow({
+    scenario: `  CPU per purchase, by process${label}`,
+    note:
+      `${Math.round((total * 1000) / n)} ms in all, ${(total / elapsedS).toFixed(2)} of ${os.availableParallelism()} cores busy: ` +
+      used.map(([name, s]) => `${name} ${Math.round((s * 1000) / n)}`).join(', '),
+  });
 }
 
 async function scenarioContention(t) {

@@ -19,3 +19,21 @@ export function watchBus(bus: { lastDisruptionAt?(): number }): void {
 export function busSettled(now = Date.now()): boolean {
   return now - lastDisruptionAt() >= BUS_SETTLE_MS;
 }
+
+let paymentListeners: { holds(orderId: string): boolean }[] = [];
+
+/** The payment listeners whose waiting events `paymentEventWaiting` looks for (index.ts). */
+export function watchPaymentEvents(listeners: { holds(orderId: string): boolean }[]): void {
+  paymentListeners = listeners;
+}
+
+/**
+ * Whether a payment event for this order is in this process's hands and not yet applied:
+ * it failed (the database was down) and waits for its retry. While it does, orders' view
+ * of the order's payment is behind, as after a disturbed bus: a hold that looks over might
+ * be a hold being paid, so it is not given away (the event extends or completes it, or
+ * the sweeper ends it after).
+ */
+export function paymentEventWaiting(orderId: string): boolean {
+  return paymentListeners.some((l) => l.holds(orderId));
+}

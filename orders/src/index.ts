@@ -11,7 +11,7 @@ import { PaymentStartedListener } from './events/listeners/payment-started-liste
 import { PaymentFailedListener } from './events/listeners/payment-failed-listener';
 import { PaymentRefundedListener } from './events/listeners/payment-refunded-listener';
 import { HoldSweeper } from './hold-sweeper';
-import { watchBus } from './bus-settled';
+import { watchBus, watchPaymentEvents } from './bus-settled';
 
 main(SERVICE_NAME, async () => {
   const config = loadServiceConfig();
@@ -31,15 +31,15 @@ main(SERVICE_NAME, async () => {
       }),
     listeners: ({ bus }) => {
       watchBus(bus);
-      return [
-      new TicketCreatedListener(bus, logger),
-      new TicketUpdatedListener(bus, logger),
-      new ExpirationCompleteListener(bus, logger),
-      new PaymentCreatedListener(bus, logger),
-      new PaymentStartedListener(bus, logger),
-      new PaymentFailedListener(bus, logger),
-      new PaymentRefundedListener(bus, logger),
+      const payments = [
+        new PaymentCreatedListener(bus, logger),
+        new PaymentStartedListener(bus, logger),
+        new PaymentFailedListener(bus, logger),
+        new PaymentRefundedListener(bus, logger),
       ];
+      // A hold is not ended while one of these holds an unapplied event for its order.
+      watchPaymentEvents(payments);
+      return [new TicketCreatedListener(bus, logger), new TicketUpdatedListener(bus, logger), new ExpirationCompleteListener(bus, logger), ...payments];
     },
     outboxModels: [Order],
     // After the listeners and the relay (its cancels are published), stopped before them.

@@ -227,3 +227,86 @@ it('when two processes follow a subject without durability, then each gets every
   await sleep(300);
   expect(seen).toEqual([[`${tag} #1`, `${tag} #2`, `${tag} #3`], [`${tag} #1`, `${tag} #2`, `${tag} #3`]]);
 });
+
+class KeyedListener extends TestListener {
+  protected override orderingKey(data: TicketCreatedEvent['data']): string {
+    return data.userId;
+  }
+}
+
+/** Runs each event's handler for `slowMs` when its title ends in "slow", recording starts, ends and how many ran at once. */
+function tracker(tag: string) {
+  const log: string[] = [];
+  let running = 0;
+  let most = 0;
+  const handler: Handler = async (d) => {
+    running++;
+    most = Math.max(most, running);
+    const name = d.title.slice(tag.length + 1);
+    log.push(`start ${name}`);
+    await sleep(name.endsWith('slow') ? 400 : 20);
+    log.push(`end ${name}`);
+    running--;
+  };
+  return { log, handler, most: () => most };
+}
+
+it('when a listener names an ordering key, then events of one key are handled in order, one at a time, while other keys go ahead', async () => {
+  const tag = unique('lanes');
+  const t = tracker(tag);
+  new KeyedListener(await connectBus(), captureLogger().logger, unique('keyed'), tag, t.handler).listen();
+  await sleep(300);
+  const publisher = new TicketCreatedPublisher(await connectBus());
+  const event = (id: string, userId: string, name: string) => ({ id, version: 0, title: `${tag} ${name}`, price: 10, userId });
+  await publisher.publish(event('t1', 'alice', 'a1 slow'));
+  await publisher.publish(event('t2', 'alice', 'a2'));
+  await publisher.publish(event('t3', 'bob', 'b1'));
+
+  await waitFor(() => t.log.length === 6, 10_000, 'three events handled');
+  // bob's event did not wait for alice's slow one; alice's second waited for her first.
+  expect(t.log.indexOf('end b1')).toBeLessThan(t.log.indexOf('end a1 slow'));
+  expect(t.log.indexOf('start a2')).toBeGreaterThan(t.log.indexOf('end a1 slow'));
+  expect(t.most()).toBe(2);
+});
+
+it('when a listener names no ordering key, then its events are handled strictly one at a time, in order', async () => {
+  const tag = unique('serial');
+  const t = tracker(tag);
+  new TestListener(await connectBus(), captureLogger().logger, unique('serial'), tag, t.handler).listen();
+  await sleep(300);
+  const publisher = new TicketCreatedPublisher(await connectBus());
+  const event = (id: string, userId: string, name: string) => ({ id, version: 0, title: `${tag} ${name}`, price: 10, userId });
+  await publisher.publish(event('t1', 'alice', 'a1 slow'));
+  await publisher.publish(event('t2', 'bob', 'b1'));
+
+  await waitFor(() => t.log.length === 4, 10_000, 'two events handled');
+  expect(t.log).toEqual(['start a1 slow', 'end a1 slow', 'start b1', 'end b1']);
+  expect(t.most()).toBe(1);
+});
+
+it('when a keyed event waits for its retry (a dependency down), then holds(key) is true until it is handled, and false for other keys', async () => {
+  const tag = unique('holds');
+  let down = true;
+  const handled: string[] = [];
+  const listener = new KeyedListener(await connectBus(), captureLogger().logger, unique('holds'), tag, async (d) => {
+    if (down && d.userId === 'alice') throw new TransientError('database down');
+    handled.push(d.userId);
+  });
+  listener.retryDelayMs = 50;
+  listener.maxRetryDelayMs = 100;
+  listener.listen();
+  await sleep(300);
+  const publisher = new TicketCreatedPublisher(await connectBus());
+  await publisher.publish({ id: 't1', version: 0, title: `${tag} a`, price: 10, userId: 'alice' });
+  await publisher.publish({ id: 't2', version: 0, title: `${tag} b`, price: 10, userId: 'bob' });
+
+  await waitFor(() => handled.includes('bob'), 10_000, "bob's event handled");
+  await sleep(300); // alice's event has failed and waits, several retries on
+  expect(listener.holds('alice')).toBe(true);
+  expect(listener.holds('bob')).toBe(false);
+  expect(listener.holds('carol')).toBe(false);
+
+  down = false;
+  await waitFor(() => handled.includes('alice'), 10_000, "alice's event handled once the dependency is back");
+  expect(listener.holds('alice')).toBe(false);
+});

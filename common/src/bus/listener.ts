@@ -100,10 +100,40 @@ export abstract class Listener<E extends AnyEvent> {
   retryDelayMs = 100;
   maxRetryDelayMs = 5_000;
 
+  /**
+   * The lane a delivery is handled in. Deliveries of one lane are handled one at a time,
+   * in arrival order: a versioned replica then sees a gap only when the bus itself
+   * reorders, never because two handlers of one document raced. Lanes run side by side
+   * (at most `maxInFlight` deliveries in hand), so one slow event does not hold up the
+   * events of other documents behind it.
+   *
+   * Default: one lane for every delivery (strictly serial). A listener whose handler writes
+   * one document returns that document's id (the ticket of a replica update, the order of
+   * a status change): the events of one document keep their order, the others overlap.
+   * Called on the event's data before validation; a malformed message goes to the shared
+   * lane, and to the dead letters from there.
+   */
+  protected orderingKey(_data: E['data']): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * Whether a delivery whose `orderingKey` is `key` is in this process's hands: being
+   * handled, or waiting to be retried (its handler failed, say, while the database was
+   * down). Another listener of the same document asks this before acting on a view that
+   * the waiting event would change (orders does not end a hold while a payment event for
+   * that order waits).
+   */
+  holds(key: string): boolean {
+    return (this.lanesInHand.get(`k:${key}`) ?? 0) > 0;
+  }
+
   private subscription?: BusSubscription;
-  // Deliveries are handled one at a time, in arrival order: versioned replicas then see
-  // gaps only when the bus itself reorders, not because two handlers raced.
-  private chain: Promise<unknown> = Promise.resolve();
+  /** The tail of each lane's work; a lane is forgotten once its tail has run. */
+  private readonly lanes = new Map<string, Promise<void>>();
+  /** Deliveries in hand per lane, and each one's lane (for `holds`). */
+  private readonly lanesInHand = new Map<string, number>();
+  private readonly laneOfSequence = new Map<number, string>();
   private stopped = false;
   private readonly failures = new Map<string, Failures>();
   /** Messages held here (being handled or waiting to be retried), by server sequence. */
@@ -137,8 +167,10 @@ export abstract class Listener<E extends AnyEvent> {
     this.timers.clear();
     await this.subscription?.close();
     this.subscription = undefined;
-    await this.chain;
+    while (this.lanes.size > 0) await Promise.all(this.lanes.values());
     this.inHand.clear();
+    this.lanesInHand.clear();
+    this.laneOfSequence.clear();
   }
 
   private accept(delivery: Delivery): void {
@@ -149,11 +181,35 @@ export abstract class Listener<E extends AnyEvent> {
       return;
     }
     this.inHand.set(delivery.sequence, delivery);
-    this.enqueue(delivery.sequence);
+    const lane = this.laneOf(delivery.raw);
+    this.laneOfSequence.set(delivery.sequence, lane);
+    this.lanesInHand.set(lane, (this.lanesInHand.get(lane) ?? 0) + 1);
+    this.enqueue(delivery.sequence, lane);
   }
 
-  private enqueue(sequence: number): void {
-    this.chain = this.chain
+  /** The delivery is done with (acked or dead-lettered): out of our hands. */
+  private release(sequence: number): void {
+    this.inHand.delete(sequence);
+    const lane = this.laneOfSequence.get(sequence);
+    if (lane === undefined) return;
+    this.laneOfSequence.delete(sequence);
+    const left = (this.lanesInHand.get(lane) ?? 1) - 1;
+    if (left > 0) this.lanesInHand.set(lane, left);
+    else this.lanesInHand.delete(lane);
+  }
+
+  /** The delivery's lane: `orderingKey` of its data, or the shared lane ('') when there is none or the message does not parse. */
+  private laneOf(raw: string): string {
+    try {
+      const key = this.orderingKey(JSON.parse(raw)?.data);
+      return typeof key === 'string' ? `k:${key}` : '';
+    } catch {
+      return '';
+    }
+  }
+
+  private enqueue(sequence: number, lane: string): void {
+    const tail = (this.lanes.get(lane) ?? Promise.resolve())
       .then(async () => {
         const delivery = this.inHand.get(sequence);
         if (this.stopped || !delivery) return;
@@ -161,14 +217,18 @@ export abstract class Listener<E extends AnyEvent> {
         if (result.outcome === 'retry' && !this.stopped) {
           const timer = setTimeout(() => {
             this.timers.delete(timer);
-            if (!this.stopped) this.enqueue(sequence);
+            if (!this.stopped) this.enqueue(sequence, lane);
           }, result.delayMs ?? this.retryDelayMs);
           this.timers.add(timer);
         } else {
-          this.inHand.delete(sequence);
+          this.release(sequence);
         }
       })
-      .catch((err) => this.logger.error({ err, subject: this.subject }, 'listener failed to process a delivery'));
+      .catch((err) => this.logger.error({ err, subject: this.subject }, 'listener failed to process a delivery'))
+      .finally(() => {
+        if (this.lanes.get(lane) === tail) this.lanes.delete(lane);
+      });
+    this.lanes.set(lane, tail);
   }
 
   /** Handles one raw delivery once: parse, check, run the handler, then ack or leave for a retry. */

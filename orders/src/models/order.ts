@@ -1,6 +1,6 @@
 import mongoose, { HydratedDocument, Schema } from 'mongoose';
 import { compareAndSet, Decision, isObjectId, OrderStatus, OutboxEntry, outboxPlugin, PublishMeta } from '@ticketing/common';
-import { busSettled } from '../bus-settled';
+import { busSettled, paymentEventWaiting } from '../bus-settled';
 import { OrderCancelledPublisher } from '../events/publishers/order-cancelled-publisher';
 import { ActiveHold } from './active-hold';
 
@@ -276,8 +276,9 @@ export async function cancelOverdueOrder(
   meta: PublishMeta,
   opts: { evenIfBusUnsettled?: boolean } = {},
 ): Promise<{ order: OrderDoc | null; cancelled: boolean; deferred?: boolean }> {
-  if (!opts.evenIfBusUnsettled && !busSettled()) {
-    // A payment:started for this hold may still be on its way back to us: see bus-settled.ts.
+  if (!opts.evenIfBusUnsettled && (!busSettled() || paymentEventWaiting(id))) {
+    // A payment:started for this hold may still be on its way back to us, or waits here
+    // for its retry: see bus-settled.ts.
     const order = isObjectId(id) ? await Order.findById(id) : null;
     return { order, cancelled: false, deferred: order !== null && holdIsOver(order) && isActive(order) };
   }

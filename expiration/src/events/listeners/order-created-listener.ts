@@ -17,6 +17,11 @@ import { EXPIRE_ORDER_JOB, ExpirationJobData, expirationJobId } from '../../queu
 export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
   readonly subject = Subjects.OrderCreated;
   readonly queueGroupName: string = QueueGroups.Expiration;
+
+  /** One lane per order: its events in order, other orders' alongside (the order whose expiry it schedules). */
+  protected override orderingKey(data: OrderCreatedEvent['data']): string {
+    return data.id;
+  }
   // The one way this handler fails is Redis being away, which passes. Dead-lettering would
   // leave the order reserved for good, so it gets ~5 min of redeliveries (ackWait 5 s).
   override maxAttempts = 60;

@@ -5,6 +5,11 @@ export class ExpirationCompleteListener extends Listener<ExpirationCompleteEvent
   readonly subject = Subjects.ExpirationComplete;
   readonly queueGroupName = QueueGroups.Orders;
 
+  /** One lane per order: its events in order, other orders' alongside (the order it may cancel). */
+  protected override orderingKey(data: ExpirationCompleteEvent['data']): string {
+    return data.orderId;
+  }
+
   async onMessage({ orderId }: ExpirationCompleteEvent['data'], ctx: MessageContext): Promise<void> {
     // Only a hold that is over is released; a paid or already cancelled order stays as it is.
     const { order, cancelled, deferred } = await cancelOverdueOrder(orderId, { requestId: ctx.requestId });
@@ -12,7 +17,10 @@ export class ExpirationCompleteListener extends Listener<ExpirationCompleteEvent
     // then dead-letter for someone to look at.
     if (!order) throw new Error(`expiration for unknown order ${orderId}`);
     if (deferred) {
-      ctx.logger.warn({ orderId }, 'hold over but the bus was just disturbed: a payment may be on its way, left to the sweeper');
+      ctx.logger.warn(
+        { orderId },
+        'hold over but a payment may be on its way (the bus was just disturbed, or a payment event waits here for its retry): left to the sweeper',
+      );
       return;
     }
     if (!cancelled && (order.status === OrderStatus.Created || order.status === OrderStatus.AwaitingPayment)) {

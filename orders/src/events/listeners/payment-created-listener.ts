@@ -7,6 +7,11 @@ export class PaymentCreatedListener extends Listener<PaymentCreatedEvent> {
   readonly subject = Subjects.PaymentCreated;
   readonly queueGroupName = QueueGroups.Orders;
 
+  /** One lane per order: its events in order, other orders' alongside (the order it completes). */
+  protected override orderingKey(data: PaymentCreatedEvent['data']): string {
+    return data.orderId;
+  }
+
   async onMessage({ id, orderId, stripeId }: PaymentCreatedEvent['data'], ctx: MessageContext): Promise<void> {
     // No event: no other service listens for a completed order. Decided by the same
     // compare-and-set as every cancel, so a cancel and this payment cannot both win.

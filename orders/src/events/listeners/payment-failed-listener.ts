@@ -5,6 +5,11 @@ export class PaymentFailedListener extends Listener<PaymentFailedEvent> {
   readonly subject = Subjects.PaymentFailed;
   readonly queueGroupName = QueueGroups.Orders;
 
+  /** One lane per order: its events in order, other orders' alongside (the order it writes). */
+  protected override orderingKey(data: PaymentFailedEvent['data']): string {
+    return data.orderId;
+  }
+
   async onMessage({ id, orderId, reason }: PaymentFailedEvent['data'], ctx: MessageContext): Promise<void> {
     const outcome = await recordPaymentFailure(orderId, id, reason, ctx.eventId);
     if (outcome === 'unknown-order') throw new Error(`payment ${id} failed for unknown order ${orderId}`);

@@ -5,6 +5,11 @@ export class PaymentRefundedListener extends Listener<PaymentRefundedEvent> {
   readonly subject = Subjects.PaymentRefunded;
   readonly queueGroupName = QueueGroups.Orders;
 
+  /** One lane per order: its events in order, other orders' alongside (the order it writes). */
+  protected override orderingKey(data: PaymentRefundedEvent['data']): string {
+    return data.orderId;
+  }
+
   async onMessage({ id, orderId, refundId, amount }: PaymentRefundedEvent['data'], ctx: MessageContext): Promise<void> {
     const outcome = await recordRefund(orderId, id, { id: refundId, amount });
     if (outcome === 'unknown-order') throw new Error(`refund ${refundId} for unknown order ${orderId}`);

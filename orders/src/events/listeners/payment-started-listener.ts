@@ -5,6 +5,11 @@ export class PaymentStartedListener extends Listener<PaymentStartedEvent> {
   readonly subject = Subjects.PaymentStarted;
   readonly queueGroupName = QueueGroups.Orders;
 
+  /** One lane per order: its events in order, other orders' alongside (the order whose hold it extends). */
+  protected override orderingKey(data: PaymentStartedEvent['data']): string {
+    return data.orderId;
+  }
+
   async onMessage({ id, orderId, holdUntil }: PaymentStartedEvent['data'], ctx: MessageContext): Promise<void> {
     // Payments is about to call Stripe: the hold must not end under a charge that may still
     // succeed. No event: the extension is orders' own business, and no version is used up.

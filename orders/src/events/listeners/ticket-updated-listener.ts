@@ -5,6 +5,11 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
   readonly subject = Subjects.TicketUpdated;
   readonly queueGroupName = QueueGroups.Orders;
 
+  /** One lane per ticket: its events in order, other tickets' alongside (the ticket replica it writes). */
+  protected override orderingKey(data: TicketUpdatedEvent['data']): string {
+    return data.id;
+  }
+
   async onMessage({ id, title, price, userId, version }: TicketUpdatedEvent['data']): Promise<void> {
     // Only as the next version of what is stored; a redelivery is a no-op, a gap waits.
     await applyNextVersion(Ticket, id, version, { title, price, userId });

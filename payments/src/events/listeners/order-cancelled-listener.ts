@@ -20,6 +20,11 @@ import type { PaymentProcessor } from '../../payment-processor';
 export class OrderCancelledListener extends Listener<OrderCancelledEvent> {
   readonly subject = Subjects.OrderCancelled;
   readonly queueGroupName: string = QueueGroups.Payments;
+
+  /** One lane per order: its events in order, other orders' alongside (the order replica and payment it writes). */
+  protected override orderingKey(data: OrderCancelledEvent['data']): string {
+    return data.id;
+  }
   /** It may refund through Stripe: one call is bounded at STRIPE_CALL_DEADLINE_MS (32 s). */
   override ackWaitMs = STRIPE_CALL_DEADLINE_MS + 13_000;
 

@@ -6,6 +6,11 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
   readonly subject = Subjects.OrderCreated;
   readonly queueGroupName: string = QueueGroups.Payments;
 
+  /** One lane per order: its events in order, other orders' alongside (the order replica it writes). */
+  protected override orderingKey(data: OrderCreatedEvent['data']): string {
+    return data.id;
+  }
+
   async onMessage(data: OrderCreatedEvent['data']): Promise<void> {
     // A redelivery finds the replica already there (possibly already cancelled, i.e.
     // newer) and leaves it as it is.

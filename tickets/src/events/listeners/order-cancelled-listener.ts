@@ -7,6 +7,11 @@ export class OrderCancelledListener extends Listener<OrderCancelledEvent> {
   readonly subject = Subjects.OrderCancelled;
   readonly queueGroupName = QueueGroups.Tickets;
 
+  /** One lane per ticket: its events in order, other tickets' alongside (the ticket it releases). */
+  protected override orderingKey(data: OrderCancelledEvent['data']): string {
+    return data.ticket.id;
+  }
+
   async onMessage(data: OrderCancelledEvent['data'], { requestId, logger }: MessageContext): Promise<void> {
     const orderId = data.id;
     const ticketId = data.ticket.id;

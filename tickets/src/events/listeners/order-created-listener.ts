@@ -7,6 +7,11 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
   readonly subject = Subjects.OrderCreated;
   readonly queueGroupName = QueueGroups.Tickets;
 
+  /** One lane per ticket: its events in order, other tickets' alongside (the ticket it reserves). */
+  protected override orderingKey(data: OrderCreatedEvent['data']): string {
+    return data.ticket.id;
+  }
+
   async onMessage(data: OrderCreatedEvent['data'], { requestId, logger }: MessageContext): Promise<void> {
     const orderId = data.id;
     const ticketId = data.ticket.id;
