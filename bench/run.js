@@ -346,6 +346,7 @@ async function scenarioPropagation(t, label = '') {
   const orderable = [];
   const complete = [];
   let errors = 0;
+  const eventsBefore = await lib.readEventTimings(t.metricsPorts);
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
   // One flow at a time, polling every millisecond: each sample is one event hop.
@@ -361,6 +362,7 @@ async function scenarioPropagation(t, label = '') {
   }
   latencyRow(`ticket 201 → POST /api/orders accepted${label}`, orderable, { errors, target: TARGETS.orderable, note: `${orderable.length} samples` });
   latencyRow(`payment 201 → GET order reads complete${label}`, complete, { errors, target: TARGETS.complete, note: `${complete.length} samples` });
+  await eventsRow(t, eventsBefore, `propagation${label}`);
 
   // Unpaid holds: 10 orders left to expire; when does GET show them cancelled?
   const late = [];
@@ -428,18 +430,7 @@ async function scenarioPurchase(t, label = '') {
     note: `hop p50s ms: list ${med('list')}, orderable ${med('orderable')}, pay ${med('pay')}, complete ${med('complete')}${errors ? `; failures ${JSON.stringify(failures)}` : ''}`,
   });
   cpuRow(t, cpuBefore, cpuSnapshot(t), elapsed, done.length, label);
-  const events = lib.eventTimingsDelta(eventsBefore, await lib.readEventTimings(t.metricsPorts));
-  if (Object.keys(events).length) {
-    raw.events = raw.events ?? {};
-    raw.events[`purchase${label}`] = events;
-    addRow({
-      scenario: `  event hops, mean ms from the write that stored the event to its handler's end (handler alone)${label}`,
-      note: Object.entries(events)
-        .sort((a, b) => b[1].lagMs - a[1].lagMs)
-        .map(([k, e]) => `${k} ${Math.round(e.lagMs)} (${Math.round(e.handlerMs)}) ×${e.events}`)
-        .join(', '),
-    });
-  }
+  await eventsRow(t, eventsBefore, `purchase${label}`);
   if (before) {
     // Let the purchases' last events land (reservations, replicas), then count.
     await sleep(1_000);
@@ -479,6 +470,21 @@ async function scenarioPurchase(t, label = '') {
     }
   }
   return row;
+}
+
+/** Mean event lag and handler time per listener since `before` (lib.readEventTimings), as a row. */
+async function eventsRow(t, before, scenario) {
+  const events = lib.eventTimingsDelta(before, await lib.readEventTimings(t.metricsPorts));
+  if (Object.keys(events).length === 0) return;
+  raw.events = raw.events ?? {};
+  raw.events[scenario] = events;
+  addRow({
+    scenario: `  ${scenario}: event hops, mean ms from the write that stored the event to its handler's end (handler alone)`,
+    note: Object.entries(events)
+      .sort((a, b) => b[1].lagMs - a[1].lagMs)
+      .map(([k, e]) => `${k} ${e.lagMs.toFixed(1)} (${e.handlerMs.toFixed(1)}) ×${e.events}`)
+      .join(', '),
+  });
 }
 
 /** CPU seconds used so far by every process of the stack, and by this one (load generator and gateway). */

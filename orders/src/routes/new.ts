@@ -92,12 +92,12 @@ export function createNewOrderRouter({ expirationSeconds, logger }: NewOrderRout
         version: 0,
         outbox: [event],
       };
-      // The hold's marker, for the sweeper, before the order: no order exists without one.
-      // Should we die before the insert, the sweeper finds no order for it and removes it.
-      await ActiveHold.create({ _id: id, endsAt: expiresAt });
-      // The buyer's list finds its orders by this id, also written before the order, so no
-      // order exists that the list cannot find (see models/user-orders.ts).
-      await recordUserOrder(userId, id);
+      // Both before the order, side by side (neither needs the other):
+      // - the hold's marker, for the sweeper: no order exists without one. Should we die
+      //   before the insert, the sweeper finds no order for it and removes it;
+      // - the buyer's list entry: the list finds orders by it, so no order exists that the
+      //   list cannot find (see models/user-orders.ts).
+      await Promise.all([ActiveHold.create({ _id: id, endsAt: expiresAt }), recordUserOrder(userId, id)]);
       // One retry, and only after the holder was cancelled: however many buyers race for
       // the ticket, the unique ticketLock still lets exactly one insert through.
       const order =
