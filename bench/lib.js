@@ -194,4 +194,19 @@ function eventTimingsDelta(before, after) {
   return out;
 }
 
-module.exports = { sleep, newId, call, percentile, sessionMinter, rssMb, cpuSeconds, readEventTimings, eventTimingsDelta, gateStatsUrls, readGateStats, statsDelta };
+/** The V8 heap of a service in MB, read off its /metrics (prom-client's default metrics); undefined when unreadable. */
+async function heapMb(metricsPort) {
+  if (!metricsPort) return undefined;
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const value = (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+    const mb = (n) => Math.round(n / 2 ** 20);
+    const used = value('nodejs_heap_size_used_bytes');
+    if (!Number.isFinite(used)) return undefined;
+    return { used: mb(used), total: mb(value('nodejs_heap_size_total_bytes')), external: mb(value('nodejs_external_memory_bytes')) };
+  } catch {
+    return undefined;
+  }
+}
+
+module.exports = { heapMb, sleep, newId, call, percentile, sessionMinter, rssMb, cpuSeconds, readEventTimings, eventTimingsDelta, gateStatsUrls, readGateStats, statsDelta };

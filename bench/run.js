@@ -632,7 +632,13 @@ async function main() {
     }
     for (const h of t.services) {
       const rss = lib.rssMb(h.child.pid);
-      const row = { scenario: `RSS after the bench: ${h.name}`, target: TARGETS.rss.text, note: `${rss} MB`, rss };
+      const heap = await lib.heapMb(t.metricsPorts?.[h.name]);
+      const row = {
+        scenario: `RSS after the bench: ${h.name}`,
+        target: TARGETS.rss.text,
+        note: `${rss} MB${heap ? ` (V8 heap ${heap.used} MB used of ${heap.total}; external ${heap.external} MB)` : ''}`,
+        rss,
+      };
       row.meets = TARGETS.rss.ok(row);
       addRow(row);
     }

@@ -92,3 +92,23 @@ it('when a request carries a traceparent, then its server span continues that tr
   expect(span?.spanContext().traceId).toBe(traceId);
   expect(span?.parentSpanId).toBe('00f067aa0ba902b7');
 });
+
+it('when no exporter and no OTLP endpoint are configured, then the OpenTelemetry SDK is never loaded (a service pays no memory for it)', () => {
+  // A fresh process on the built package, as a service runs it.
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+  const script = `
+    const c = require(${JSON.stringify(require('node:path').resolve(__dirname, '../../dist'))});
+    const on = c.initTracing({ serviceName: 'probe' });
+    const loaded = Object.keys(require.cache).filter((k) => /@opentelemetry[\\\\/](sdk-trace-base|exporter-trace-otlp-http|resources)[\\\\/]/.test(k));
+    console.log(JSON.stringify({ on, loaded: loaded.length }));`;
+  const env = { ...process.env };
+  delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' }).trim());
+  expect(out).toEqual({ on: false, loaded: 0 });
+  // With an endpoint the same code loads it and turns tracing on.
+  const withEndpoint = JSON.parse(
+    execFileSync(process.execPath, ['-e', script], { env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }, encoding: 'utf8' }).trim(),
+  );
+  expect(withEndpoint.on).toBe(true);
+  expect(withEndpoint.loaded).toBeGreaterThan(0);
+});
