@@ -30,20 +30,14 @@ async function main() {
       await lib.sleep(10);
     }
     if (order.status !== 201) throw new Error(`order: ${order.status}`);
-    const cpu = () => {
-      const u = process.cpuUsage();
-      const out = { 'bench + gateway': (u.user + u.system) / 1e6 };
-      for (const h of stack.handles) out[h.name] = lib.cpuSeconds(h.child.pid);
-      return out;
-    };
     const path = process.env.GET_PATH ?? `/api/orders/${order.body.id}`;
-    const before = cpu();
+    const before = lib.cpuSnapshot(stack.handles);
     const r = await new Promise((resolve, reject) =>
       autocannon({ url: `${stack.url}${path}`, headers: { cookie: buyer.cookie }, duration: SECONDS, connections: CONNECTIONS }, (e, x) =>
         e ? reject(e) : resolve(x),
       ),
     );
-    const after = cpu();
+    const after = lib.cpuSnapshot(stack.handles);
     const n = r.requests.total;
     const used = Object.entries(after)
       .map(([k, s]) => [k, ((s - before[k]) * 1000) / n])

@@ -159,12 +159,8 @@ function cpuSeconds(pid) {
 async function readEventTimings(metricsPorts) {
   const out = {};
   for (const port of Object.values(metricsPorts ?? {})) {
-    let text;
-    try {
-      text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-    } catch {
-      continue;
-    }
+    const text = await metricsText(port);
+    if (text === undefined) continue;
     const re = /^(event_lag_seconds|event_handler_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/gm;
     for (const m of text.matchAll(re)) {
       const labels = Object.fromEntries([...m[3].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
@@ -196,17 +192,33 @@ function eventTimingsDelta(before, after) {
 
 /** The V8 heap of a service in MB, read off its /metrics (prom-client's default metrics); undefined when unreadable. */
 async function heapMb(metricsPort) {
-  if (!metricsPort) return undefined;
+  const text = metricsPort && (await metricsText(metricsPort));
+  if (!text) return undefined;
+  const value = (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+  const mb = (n) => Math.round(n / 2 ** 20);
+  const used = value('nodejs_heap_size_used_bytes');
+  if (!Number.isFinite(used)) return undefined;
+  return { used: mb(used), total: mb(value('nodejs_heap_size_total_bytes')), external: mb(value('nodejs_external_memory_bytes')) };
+}
+
+/** A service's /metrics text (Prometheus exposition), undefined when it does not answer. */
+async function metricsText(port) {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-    const value = (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
-    const mb = (n) => Math.round(n / 2 ** 20);
-    const used = value('nodejs_heap_size_used_bytes');
-    if (!Number.isFinite(used)) return undefined;
-    return { used: mb(used), total: mb(value('nodejs_heap_size_total_bytes')), external: mb(value('nodejs_external_memory_bytes')) };
+    return await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
   } catch {
     return undefined;
   }
 }
 
-module.exports = { heapMb, sleep, newId, call, percentile, sessionMinter, rssMb, cpuSeconds, readEventTimings, eventTimingsDelta, gateStatsUrls, readGateStats, statsDelta };
+/**
+ * CPU seconds used so far by each process of a stack (`handles`: name and child pid) and by
+ * this process (`self`: the load generator, and the gateway when the stack runs in-process).
+ */
+function cpuSnapshot(handles, self = 'bench + gateway') {
+  const u = process.cpuUsage();
+  const out = { [self]: (u.user + u.system) / 1e6 };
+  for (const h of handles) out[h.name] = cpuSeconds(h.child.pid);
+  return out;
+}
+
+module.exports = { heapMb, sleep, newId, call, percentile, sessionMinter, rssMb, cpuSeconds, cpuSnapshot, readEventTimings, eventTimingsDelta, gateStatsUrls, readGateStats, statsDelta };

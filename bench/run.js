@@ -402,7 +402,7 @@ async function scenarioPurchase(t, label = '') {
     Array.from({ length: CONNECTIONS }, async (_, i) => ({ seller: await user(t, `seller${i}`), buyer: await user(t, `buyer${i}`) })),
   );
   const before = Object.keys(t.stats).length ? await lib.readGateStats(t.stats) : undefined;
-  const cpuBefore = cpuSnapshot(t);
+  const cpuBefore = lib.cpuSnapshot(t.handles);
   const eventsBefore = await lib.readEventTimings(t.metricsPorts);
   const done = [];
   const failures = {};
@@ -429,7 +429,7 @@ async function scenarioPurchase(t, label = '') {
     target: TARGETS.purchase,
     note: `hop p50s ms: list ${med('list')}, orderable ${med('orderable')}, pay ${med('pay')}, complete ${med('complete')}${errors ? `; failures ${JSON.stringify(failures)}` : ''}`,
   });
-  cpuRow(t, cpuBefore, cpuSnapshot(t), elapsed, done.length, label);
+  cpuRow(t, cpuBefore, lib.cpuSnapshot(t.handles), elapsed, done.length, label);
   await eventsRow(t, eventsBefore, `purchase${label}`);
   if (before) {
     // Let the purchases' last events land (reservations, replicas), then count.
@@ -485,14 +485,6 @@ async function eventsRow(t, before, scenario) {
       .map(([k, e]) => `${k} ${e.lagMs.toFixed(1)} (${e.handlerMs.toFixed(1)}) ×${e.events}`)
       .join(', '),
   });
-}
-
-/** CPU seconds used so far by every process of the stack, and by this one (load generator and gateway). */
-function cpuSnapshot(t) {
-  const u = process.cpuUsage();
-  const out = { 'bench + gateway': (u.user + u.system) / 1e6 };
-  for (const h of t.handles) out[h.name] = lib.cpuSeconds(h.child.pid);
-  return out;
 }
 
 /** Where the CPU went during a scenario: ms of CPU per purchase, per process, and how many cores were busy. */

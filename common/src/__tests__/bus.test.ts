@@ -234,8 +234,12 @@ class KeyedListener extends TestListener {
   }
 }
 
-/** Runs each event's handler for `slowMs` when its title ends in "slow", recording starts, ends and how many ran at once. */
-function tracker(tag: string) {
+/**
+ * A listener of `kind` whose handler records when each event starts and ends (400 ms for a
+ * name ending in "slow", else 20 ms) and how many ran at once, and `send` for its events.
+ */
+async function laneRun(kind: typeof TestListener, prefix: string) {
+  const tag = unique(prefix);
   const log: string[] = [];
   let running = 0;
   let most = 0;
@@ -248,19 +252,19 @@ function tracker(tag: string) {
     log.push(`end ${name}`);
     running--;
   };
-  return { log, handler, most: () => most };
+  new kind(await connectBus(), captureLogger().logger, unique(prefix), tag, handler).listen();
+  await sleep(300);
+  const publisher = new TicketCreatedPublisher(await connectBus());
+  const send = (id: string, userId: string, name: string) =>
+    publisher.publish({ id, version: 0, title: `${tag} ${name}`, price: 10, userId });
+  return { log, send, most: () => most };
 }
 
 it('when a listener names an ordering key, then events of one key are handled in order, one at a time, while other keys go ahead', async () => {
-  const tag = unique('lanes');
-  const t = tracker(tag);
-  new KeyedListener(await connectBus(), captureLogger().logger, unique('keyed'), tag, t.handler).listen();
-  await sleep(300);
-  const publisher = new TicketCreatedPublisher(await connectBus());
-  const event = (id: string, userId: string, name: string) => ({ id, version: 0, title: `${tag} ${name}`, price: 10, userId });
-  await publisher.publish(event('t1', 'alice', 'a1 slow'));
-  await publisher.publish(event('t2', 'alice', 'a2'));
-  await publisher.publish(event('t3', 'bob', 'b1'));
+  const t = await laneRun(KeyedListener, 'lanes');
+  await t.send('t1', 'alice', 'a1 slow');
+  await t.send('t2', 'alice', 'a2');
+  await t.send('t3', 'bob', 'b1');
 
   await waitFor(() => t.log.length === 6, 10_000, 'three events handled');
   // bob's event did not wait for alice's slow one; alice's second waited for her first.
@@ -270,14 +274,9 @@ it('when a listener names an ordering key, then events of one key are handled in
 });
 
 it('when a listener names no ordering key, then its events are handled strictly one at a time, in order', async () => {
-  const tag = unique('serial');
-  const t = tracker(tag);
-  new TestListener(await connectBus(), captureLogger().logger, unique('serial'), tag, t.handler).listen();
-  await sleep(300);
-  const publisher = new TicketCreatedPublisher(await connectBus());
-  const event = (id: string, userId: string, name: string) => ({ id, version: 0, title: `${tag} ${name}`, price: 10, userId });
-  await publisher.publish(event('t1', 'alice', 'a1 slow'));
-  await publisher.publish(event('t2', 'bob', 'b1'));
+  const t = await laneRun(TestListener, 'serial');
+  await t.send('t1', 'alice', 'a1 slow');
+  await t.send('t2', 'bob', 'b1');
 
   await waitFor(() => t.log.length === 4, 10_000, 'two events handled');
   expect(t.log).toEqual(['start a1 slow', 'end a1 slow', 'start b1', 'end b1']);

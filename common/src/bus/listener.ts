@@ -131,13 +131,12 @@ export abstract class Listener<E extends AnyEvent> {
   private subscription?: BusSubscription;
   /** The tail of each lane's work; a lane is forgotten once its tail has run. */
   private readonly lanes = new Map<string, Promise<void>>();
-  /** Deliveries in hand per lane, and each one's lane (for `holds`). */
+  /** Deliveries in hand per lane (for `holds`). */
   private readonly lanesInHand = new Map<string, number>();
-  private readonly laneOfSequence = new Map<number, string>();
   private stopped = false;
   private readonly failures = new Map<string, Failures>();
   /** Messages held here (being handled or waiting to be retried), by server sequence. */
-  private readonly inHand = new Map<number, Delivery>();
+  private readonly inHand = new Map<number, { delivery: Delivery; lane: string }>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -170,32 +169,30 @@ export abstract class Listener<E extends AnyEvent> {
     while (this.lanes.size > 0) await Promise.all(this.lanes.values());
     this.inHand.clear();
     this.lanesInHand.clear();
-    this.laneOfSequence.clear();
   }
 
   private accept(delivery: Delivery): void {
-    if (this.inHand.has(delivery.sequence)) {
+    const held = this.inHand.get(delivery.sequence);
+    if (held) {
       // The server gave it to us again (ackWait passed, or a new connection): the copy we
       // hold is being handled or retried; keep the newest handle so its ack counts.
-      this.inHand.set(delivery.sequence, delivery);
+      held.delivery = delivery;
       return;
     }
-    this.inHand.set(delivery.sequence, delivery);
     const lane = this.laneOf(delivery.raw);
-    this.laneOfSequence.set(delivery.sequence, lane);
+    this.inHand.set(delivery.sequence, { delivery, lane });
     this.lanesInHand.set(lane, (this.lanesInHand.get(lane) ?? 0) + 1);
-    this.enqueue(delivery.sequence, lane);
+    this.enqueue(delivery.sequence);
   }
 
   /** The delivery is done with (acked or dead-lettered): out of our hands. */
   private release(sequence: number): void {
+    const held = this.inHand.get(sequence);
+    if (!held) return;
     this.inHand.delete(sequence);
-    const lane = this.laneOfSequence.get(sequence);
-    if (lane === undefined) return;
-    this.laneOfSequence.delete(sequence);
-    const left = (this.lanesInHand.get(lane) ?? 1) - 1;
-    if (left > 0) this.lanesInHand.set(lane, left);
-    else this.lanesInHand.delete(lane);
+    const left = (this.lanesInHand.get(held.lane) ?? 1) - 1;
+    if (left > 0) this.lanesInHand.set(held.lane, left);
+    else this.lanesInHand.delete(held.lane);
   }
 
   /** The delivery's lane: `orderingKey` of its data, or the shared lane ('') when there is none or the message does not parse. */
@@ -208,16 +205,17 @@ export abstract class Listener<E extends AnyEvent> {
     }
   }
 
-  private enqueue(sequence: number, lane: string): void {
+  private enqueue(sequence: number): void {
+    const lane = this.inHand.get(sequence)?.lane ?? '';
     const tail = (this.lanes.get(lane) ?? Promise.resolve())
       .then(async () => {
-        const delivery = this.inHand.get(sequence);
+        const delivery = this.inHand.get(sequence)?.delivery;
         if (this.stopped || !delivery) return;
         const result = await this.process(delivery);
         if (result.outcome === 'retry' && !this.stopped) {
           const timer = setTimeout(() => {
             this.timers.delete(timer);
-            if (!this.stopped) this.enqueue(sequence, lane);
+            if (!this.stopped) this.enqueue(sequence);
           }, result.delayMs ?? this.retryDelayMs);
           this.timers.add(timer);
         } else {
