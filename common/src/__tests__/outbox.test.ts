@@ -151,3 +151,65 @@ it('when a publish fails, then the relay retries that document by itself with ba
   await waitFor(() => true);
   expect((await Thing.collection.findOne({ _id: doc._id }))!.outbox).toEqual([]);
 });
+
+it('when an update names no outbox, then the relay reads nothing back; when it pushes one, the entry still goes out', async () => {
+  const tag = unique('readback');
+  const got = await collect(tag);
+  const relay = new OutboxRelay(await connectBus('relay'), [Thing], captureLogger().logger, { pollIntervalMs: 600_000 }).start();
+  await sleep(300); // the start-up sweep is over
+  const publisher = new TicketCreatedPublisher();
+  const entry = (n: number) => publisher.toOutbox({ id: `t${n}`, version: 0, title: `${tag} ${n}`, price: 5, userId: 'u' });
+  const doc = await Thing.create({ title: 'v', outbox: [entry(1)] });
+  await waitFor(() => got.length === 1, 5_000, 'the created event');
+
+  // Every read the relay makes of a document goes through the collection's findOne.
+  const reads = jest.spyOn(Thing.collection, 'findOne');
+  try {
+    await Thing.updateOne({ _id: doc._id }, { $set: { title: 'v2' } });
+    await Thing.findOneAndUpdate({ _id: doc._id }, { $set: { title: 'v3' } }, { new: true });
+    await Thing.findOneAndUpdate({ _id: doc._id }, { $set: { title: 'v4' } }, { new: true }).lean();
+    // Returned whole (an empty projection), so its outbox is published as returned.
+    await Thing.findOneAndUpdate({ _id: doc._id }, { $push: { outbox: entry(2) } }, { new: true });
+    await waitFor(() => got.length === 2, 5_000, 'the event pushed by findOneAndUpdate');
+    expect(reads).not.toHaveBeenCalled();
+
+    // updateOne returns no document: the relay reads the outbox back, once.
+    await Thing.updateOne({ _id: doc._id }, { $push: { outbox: entry(3) } });
+    await waitFor(() => got.length === 3, 5_000, 'the event pushed by updateOne');
+    expect(reads).toHaveBeenCalledTimes(1);
+  } finally {
+    reads.mockRestore();
+    await relay.stop();
+  }
+  expect(got.map((g) => g.title)).toEqual([1, 2, 3].map((n) => `${tag} ${n}`));
+  await waitFor(async () => ((await Thing.collection.findOne({ _id: doc._id }))!.outbox as unknown[]).length === 0, 5_000, 'a cleared outbox');
+});
+
+it('when many documents publish at once, then their entries are removed together, a command per collection, not one per event', async () => {
+  const tag = unique('batch');
+  const got = await collect(tag);
+  const relay = new OutboxRelay(await connectBus('relay'), [Thing], captureLogger().logger, { pollIntervalMs: 600_000 }).start();
+  await sleep(300); // the start-up sweep is over
+  const publisher = new TicketCreatedPublisher();
+  const bulks = jest.spyOn(Thing.collection, 'bulkWrite');
+  const singles = jest.spyOn(Thing.collection, 'updateOne');
+  try {
+    const docs = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        Thing.create({ title: 'b', outbox: [publisher.toOutbox({ id: `b${n}`, version: 0, title: `${tag} ${n}`, price: 5, userId: 'u' })] }),
+      ),
+    );
+    await waitFor(() => got.length === 20, 5_000, 'the 20 events');
+    const ids = docs.map((d) => d._id);
+    await waitFor(async () => (await Thing.countDocuments({ _id: { $in: ids }, 'outbox.0': { $exists: true } })) === 0, 5_000, 'every outbox cleared');
+    expect(singles).not.toHaveBeenCalled();
+    // 20 documents published within the removal delay: a few rounds at most, not 20.
+    expect(bulks.mock.calls.length).toBeGreaterThanOrEqual(1);
+    expect(bulks.mock.calls.length).toBeLessThanOrEqual(4);
+    expect(bulks.mock.calls.flatMap((c) => c[0] as unknown[]).length).toBe(20);
+  } finally {
+    bulks.mockRestore();
+    singles.mockRestore();
+    await relay.stop();
+  }
+});

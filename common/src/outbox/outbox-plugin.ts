@@ -71,6 +71,24 @@ function filterId(filter: Record<string, unknown> | undefined): unknown {
   return id;
 }
 
+/** Whether an update may store outbox entries: it names `outbox` (a pipeline may do anything). */
+function touchesOutbox(update: unknown): boolean {
+  if (!update || typeof update !== 'object') return false;
+  if (Array.isArray(update)) return true;
+  return Object.entries(update as Record<string, unknown>).some(([key, value]) =>
+    key.startsWith('$')
+      ? !!value && typeof value === 'object' && Object.keys(value).some((path) => path === 'outbox' || path.startsWith('outbox.'))
+      : key === 'outbox' || key.startsWith('outbox.'),
+  );
+}
+
+/** Whether a projection returns the whole outbox: none, or one naming it (`select: true` adds it to inclusive ones). */
+function returnsOutbox(projection: unknown): boolean {
+  if (!projection || typeof projection !== 'object') return true;
+  const p = projection as Record<string, unknown>;
+  return Object.keys(p).length === 0 || p.outbox === 1 || p.outbox === true;
+}
+
 /**
  * Adds the transactional outbox to a model: an `outbox` array written in the same
  * single-document operation as the change (insert, or a conditional update with `$push`),
@@ -110,16 +128,20 @@ export function outboxPlugin(schema: Schema): void {
   schema.post('insertMany', function (this: any, docs: any[]) {
     for (const doc of docs ?? []) emit({ model: this, id: doc._id, outbox: plainEntries(doc.outbox) });
   });
+  // An update that names no outbox stores no entries: nothing to announce, nothing to read
+  // back (a read-back is one more database command on every such write).
   schema.post('findOneAndUpdate', function (this: Query<any, any>, res: any) {
+    if (!touchesOutbox(this.getUpdate())) return;
     const o = this.getOptions() as { new?: boolean; returnDocument?: string; projection?: unknown };
     const after = o.new === true || o.returnDocument === 'after';
     // A projection may have left the outbox out of the returned document: read it back.
-    const whole = !o.projection && !this.projection();
+    const whole = returnsOutbox(o.projection) && returnsOutbox(this.projection());
     if (res && after && whole && Array.isArray(res.outbox)) emit({ model: this.model, id: res._id, outbox: plainEntries(res.outbox) });
     else emit({ model: this.model, id: res?._id ?? filterId(this.getFilter()) });
   });
   for (const op of ['updateOne', 'updateMany'] as const) {
     schema.post(op, function (this: Query<any, any>) {
+      if (!touchesOutbox(this.getUpdate())) return;
       emit({ model: this.model, id: op === 'updateOne' ? filterId(this.getFilter()) : undefined });
     });
   }

@@ -30,6 +30,11 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Documents published at once on the hot path (each document's entries stay in order). */
   concurrency?: number;
+  /**
+   * How long published entries wait to be removed, so that the removals of many documents
+   * go to the database as one command (default 50 ms; 0 removes each at once).
+   */
+  removeDelayMs?: number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -43,15 +48,20 @@ interface Pending {
 }
 
 const RECENT_LIMIT = 5_000;
+/** Removals sent at once, whatever the delay. */
+const REMOVE_BATCH = 64;
 
 /**
  * Publishes stored outbox entries, then removes them from their document.
  *
  * Hot path: every write through an outbox model announces its document (`outboxSignal`),
  * usually with the outbox array as stored; the relay publishes those entries and removes
- * them with one `$pullAll` by `_id`. No query scans a collection, so the cost of a write
- * does not grow with the data stored (it used to: a `find({'outbox.0': {$exists: true}})`
- * after every write, which FerretDB evaluates over the whole collection).
+ * them with a `$pullAll` by `_id`. The removals of the documents published within
+ * `removeDelayMs` go as one command per collection (a bulk of `_id` updates), so under load
+ * the removals cost a few commands, not one per event. No query scans a collection, so the
+ * cost of a write does not grow with the data stored (it used to: a
+ * `find({'outbox.0': {$exists: true}})` after every write, which FerretDB evaluates over the
+ * whole collection).
  *
  * Recovery: what failed to publish (bus down) stays queued here by `_id` and is retried
  * with backoff, again without scanning. A sweep at start (a restarted process finds what
@@ -75,6 +85,11 @@ export class OutboxRelay {
   /** Entry ids published recently, so an entry announced by two writes goes out once. */
   private recent = new Set<string>();
   private readonly onWritten = (w: OutboxWrite) => this.announce(w);
+  /** Published entries still stored, by collection, then document `_id`: removed together. */
+  private removals = new Map<AnyModel, Map<string, { id: unknown; entries: OutboxEntry[] }>>();
+  private removalCount = 0;
+  private removeTimer?: NodeJS.Timeout;
+  private removing?: Promise<void>;
 
   constructor(
     private readonly bus: EnvelopeSink,
@@ -199,10 +214,74 @@ export class OutboxRelay {
         sent.push({ id: entry.id, subject: entry.subject, payload: entry.payload });
       }
     } finally {
-      // `$pullAll` of whole, exact elements: FerretDB ignores `$pull` conditions.
-      if (sent.length) await model.collection.updateOne({ _id: id } as never, { $pullAll: { outbox: sent } } as never);
+      if (sent.length) this.remove(model, id, sent);
     }
     return sent.length;
+  }
+
+  /**
+   * Queues the removal of published entries; they go with the others of the next
+   * `removeDelayMs`. Until then they stay stored, and a crash sends them again (at least
+   * once); in this process `recent` keeps a later write's announcement from resending them.
+   */
+  private remove(model: AnyModel, id: unknown, entries: OutboxEntry[], retry = false): void {
+    let docs = this.removals.get(model);
+    if (!docs) this.removals.set(model, (docs = new Map()));
+    const key = String(id);
+    const known = docs.get(key);
+    if (known) known.entries.push(...entries.filter((e) => !known.entries.some((k) => k.id === e.id)));
+    else docs.set(key, { id, entries: [...entries] });
+    this.removalCount++;
+    if (retry) {
+      // After a failed round: later, and only while running (a stopped relay's next start sweeps).
+      if (!this.stopped && !this.removeTimer) this.scheduleRemoval(this.opts.retryDelayMs ?? 500);
+      return;
+    }
+    const delay = this.opts.removeDelayMs ?? 50;
+    if (this.removalCount >= REMOVE_BATCH || delay === 0) void this.removeNow();
+    else if (!this.removeTimer) this.scheduleRemoval(delay);
+  }
+
+  private scheduleRemoval(delayMs: number): void {
+    this.removeTimer = setTimeout(() => void this.removeNow(), delayMs);
+    this.removeTimer.unref();
+  }
+
+  /**
+   * Removes every queued published entry: one bulk write per collection, each statement a
+   * `$pullAll` of whole, exact elements by `_id` (FerretDB ignores `$pull` conditions).
+   * One round at a time; what fails to be removed is queued again for a later round.
+   */
+  private async removeNow(): Promise<void> {
+    if (this.removeTimer) clearTimeout(this.removeTimer);
+    this.removeTimer = undefined;
+    while (this.removing) await this.removing;
+    if (this.removals.size === 0) return;
+    const rounds = [...this.removals];
+    this.removals = new Map();
+    this.removalCount = 0;
+    const round = Promise.all(rounds.map(([model, docs]) => this.removeFrom(model, docs))).then(() => undefined);
+    this.removing = round;
+    try {
+      await round;
+    } finally {
+      if (this.removing === round) this.removing = undefined;
+    }
+  }
+
+  private async removeFrom(model: AnyModel, docs: Map<string, { id: unknown; entries: OutboxEntry[] }>): Promise<void> {
+    const ops = [...docs.values()].map(({ id, entries }) => ({
+      updateOne: { filter: { _id: id }, update: { $pullAll: { outbox: entries } } },
+    }));
+    try {
+      await model.collection.bulkWrite(ops as never, { ordered: false });
+    } catch (err) {
+      this.logger.warn(
+        { err: (err as Error)?.message ?? err, collection: model.collection.collectionName, documents: ops.length },
+        'could not remove published outbox entries, will retry',
+      );
+      for (const { id, entries } of docs.values()) this.remove(model, id, entries, true);
+    }
   }
 
   /** What a sweep found still stored: the gauges keep it if the publish then fails. */
@@ -246,6 +325,8 @@ export class OutboxRelay {
         if (round === 0) this.recordPending(collection, docs);
         for (const doc of docs) sent += await this.publishDocument(model, doc._id, doc.outbox);
         if (docs.length < batchSize) break;
+        // Before the next batch: what this one published must no longer match the query.
+        await this.removeNow();
       }
       metrics.outboxPending.set({ collection }, 0);
       metrics.outboxOldestAge.set({ collection }, 0);
@@ -259,7 +340,9 @@ export class OutboxRelay {
     let sent = 0;
     for (const p of [...this.queue.values()]) sent += await this.publishDocument(p.model, p.id, p.outbox);
     this.queue.clear();
-    return sent + (await this.sweep());
+    sent += await this.sweep();
+    await this.removeNow();
+    return sent;
   }
 
   /** Stops the timer and waits for a running pass; pending entries stay for the next start. */
@@ -271,5 +354,7 @@ export class OutboxRelay {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+    // What was published goes from the store now, not with the next start's sweep.
+    await this.removeNow().catch(() => undefined);
   }
 }

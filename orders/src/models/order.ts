@@ -328,20 +328,19 @@ function changePayment(id: string, plan: (order: OrderDoc) => PaymentStep | unde
  * payment:started: keeps an active order's hold until `holdUntil`. It applies to a payment
  * not seen before, or to a later attempt or a longer hold of the one seen (a later
  * holdUntil); a redelivered or overtaken payment:started — even after its payment:failed —
- * changes nothing. The hold marker moves to the new end after the order's write: dying in
- * between leaves it early, which is safe (the sweeper looks, and moves it).
+ * changes nothing. The order's write is all: the hold marker stays where it is, early,
+ * which is safe — a marker may be early, never late (see setHoldMarker). Most payments
+ * settle long before it comes due and remove it; one that does not is looked at by the
+ * sweeper, which reads the order and moves the marker to the hold's new end. That saves
+ * the payment path two database commands (the marker's write and its read-back).
  */
 export async function extendHold(id: string, paymentId: string, holdUntil: Date): Promise<PaymentStepOutcome> {
-  let expiresAt: Date | undefined;
-  const outcome = await changePayment(id, (order) => {
-    expiresAt = order.expiresAt;
+  return changePayment(id, (order) => {
     if (!CANCELLABLE.has(order.status)) return undefined;
     const seen = order.payment;
     if (seen?.id === paymentId && !(seen.holdUntil && seen.holdUntil < holdUntil)) return undefined;
     return { $set: { holdUntil, payment: { id: paymentId, status: 'pending', holdUntil } } };
   });
-  if (outcome === 'applied') await setHoldMarker(id, holdEndsAt({ expiresAt: expiresAt!, holdUntil }));
-  return outcome;
 }
 
 /**

@@ -11,11 +11,13 @@ export interface TicketAttrs {
   userId: string;
   version: number;
   /**
-   * Orders' own field, not the tickets service's: the order that last reserved this
-   * ticket, so a reservation refused by the ticket's lock finds the holder by _id (and
-   * ends its hold if that is over). Written after the reserving insert, so it can lag.
+   * The order holding the ticket, as tickets last reported it (ticket:updated's orderId;
+   * null once released), so a reservation refused by the ticket's lock finds the holder by
+   * _id and ends its hold if that is over. It lags the reserving insert by one event hop,
+   * which costs nothing: a hold that just began is not over, and the sweeper ends every
+   * overdue hold whether or not a buyer comes along.
    */
-  heldBy?: string;
+  heldBy?: string | null;
 }
 
 const ticketSchema = new Schema<TicketAttrs>(

@@ -112,11 +112,8 @@ export function createNewOrderRouter({ expirationSeconds, logger }: NewOrderRout
         throw new BadRequestError('Ticket is already reserved');
       }
 
-      // Where the next refused buyer finds this hold. Only a shortcut (the sweeper ends
-      // every overdue hold anyway), so failing to write it does not fail the reservation.
-      await Ticket.updateOne({ _id: ticket.id }, { $set: { heldBy: id } }).catch((err) =>
-        logger.warn({ err, reqId: req.id, orderId: id, ticketId: ticket.id }, 'could not record the holder on the ticket'),
-      );
+      // The next refused buyer finds this hold on the ticket replica once tickets reports
+      // the reservation (ticket:updated sets heldBy): no write here.
       res.status(201).send(order);
     },
   );

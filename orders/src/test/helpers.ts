@@ -1,12 +1,13 @@
 import mongoose, { Types } from 'mongoose';
 import request from 'supertest';
 import type { Express } from 'express';
-import { PaymentCreatedEvent, PaymentFailedEvent, PaymentRefundedEvent, PaymentStartedEvent, Subjects } from '@ticketing/common';
+import { PaymentCreatedEvent, PaymentFailedEvent, PaymentRefundedEvent, PaymentStartedEvent, Subjects, TicketUpdatedEvent } from '@ticketing/common';
 import { captureLogger, envelopeOf, flushOutbox, InMemoryBus, newId, signinCookie } from '@ticketing/common/testing';
 import { buildApp } from '../app';
 import { ActiveHold } from '../models/active-hold';
 import { holdEndsAt, Order } from '../models/order';
 import { Ticket, TicketAttrs } from '../models/ticket';
+import { TicketUpdatedListener } from '../events/listeners/ticket-updated-listener';
 
 export const HOLD_SECONDS = 900;
 
@@ -27,10 +28,32 @@ export function buyer(id = newId()) {
   return { id, cookie: signinCookie({ id }) };
 }
 
-/** Places an order through the route, then sends its order:created so later assertions see only new events. */
+/**
+ * Tickets' answer to order:created, delivered to orders' listener: the ticket at its next
+ * version, held by the order (or released, without one).
+ */
+export async function reportTicketHeld(ticketId: string, orderId: string | undefined) {
+  const t = (await Ticket.findById(ticketId).lean())!;
+  const event = envelopeOf<TicketUpdatedEvent>(Subjects.TicketUpdated, {
+    id: t._id,
+    version: t.version + 1,
+    title: t.title,
+    price: t.price,
+    userId: t.userId,
+    ...(orderId && { orderId }),
+  });
+  return new TicketUpdatedListener(new InMemoryBus(), captureLogger().logger).handle(event);
+}
+
+/**
+ * Places an order through the route, lets tickets report the reservation back (so the
+ * replica names the holder), then sends its order:created so later assertions see only
+ * new events.
+ */
 export async function placeOrder(app: Express, who = buyer()) {
   const ticket = await createTicket();
   const res = await request(app).post('/api/orders').set('Cookie', who.cookie).send({ ticketId: ticket.id }).expect(201);
+  await reportTicketHeld(ticket.id, res.body.id);
   await flushOutbox([Order]);
   return { ticket, who, orderId: res.body.id as string, order: res.body };
 }

@@ -10,8 +10,9 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
     return data.id;
   }
 
-  async onMessage({ id, title, price, userId, version }: TicketUpdatedEvent['data']): Promise<void> {
+  async onMessage({ id, title, price, userId, version, orderId }: TicketUpdatedEvent['data']): Promise<void> {
     // Only as the next version of what is stored; a redelivery is a no-op, a gap waits.
-    await applyNextVersion(Ticket, id, version, { title, price, userId });
+    // The holder comes with it: no write of its own on the order's path.
+    await applyNextVersion(Ticket, id, version, { title, price, userId, heldBy: orderId ?? null });
   }
 }

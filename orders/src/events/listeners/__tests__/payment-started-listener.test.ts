@@ -2,6 +2,7 @@ import request from 'supertest';
 import { ExpirationCompleteEvent, Subjects } from '@ticketing/common';
 import { captureLogger, envelopeOf, InMemoryBus, newId } from '@ticketing/common/testing';
 import { ActiveHold } from '../../../models/active-hold';
+import { HoldSweeper } from '../../../hold-sweeper';
 import { cancelOrder, Order } from '../../../models/order';
 import { inSeconds, makeOverdue, paymentEvents, placeOrder, sentEvents, testApp } from '../../../test/helpers';
 import { ExpirationCompleteListener } from '../expiration-complete-listener';
@@ -46,39 +47,40 @@ describe('PaymentStartedListener', () => {
     ]);
   });
 
-  it('when a payment extends the hold past its window, then the hold marker moves to holdUntil; a payment whose holdUntil is within the window leaves it at expiresAt', async () => {
-    const { app } = testApp(30);
+  it('when a payment extends the hold past its window, then the marker stays early (no write of its own); when it comes due, the sweeper moves it to holdUntil and the order stays held', async () => {
+    const { order, orderId } = await placeOrder(testApp(30).app);
     const { started } = setup();
-    const marker = async (id: string) => (await ActiveHold.findById(id).lean())!.endsAt;
-    const long = await placeOrder(app);
-    const short = await placeOrder(app);
+    const marker = async () => (await ActiveHold.findById(orderId).lean())!.endsAt;
     const holdUntil = inSeconds(60);
+    const markerWrites = jest.spyOn(ActiveHold, 'updateOne');
 
-    await started.handle(paymentEvents.started(long.orderId, holdUntil));
-    await started.handle(paymentEvents.started(short.orderId, inSeconds(10)));
+    expect(await started.handle(paymentEvents.started(orderId, holdUntil))).toBe('acked');
+    expect(markerWrites).not.toHaveBeenCalled();
+    expect(await marker()).toEqual(new Date(order.expiresAt));
+    expect(await stored(orderId)).toMatchObject({ holdUntil });
+    markerWrites.mockRestore();
 
-    expect(await marker(long.orderId)).toEqual(holdUntil);
-    expect(await marker(short.orderId)).toEqual(new Date(short.order.expiresAt));
+    // The window runs out while the payment is in flight: the marker comes due.
+    await Order.updateOne({ _id: orderId }, { $set: { expiresAt: inSeconds(-1) } });
+    await ActiveHold.updateOne({ _id: orderId }, { $set: { endsAt: inSeconds(-1) } });
+    expect(await new HoldSweeper(captureLogger().logger, { intervalMs: 60_000 }).sweep()).toBe(0);
+
+    expect(await marker()).toEqual(holdUntil);
+    expect(await stored(orderId)).toMatchObject({ status: 'created', version: 0 });
+    expect((await sentEvents()).published).toEqual([]);
   });
 
-  it('when payment:failed clears the extension while payment:started is moving the marker, then the marker ends at expiresAt, not at the cleared holdUntil', async () => {
+  it('when payment:failed follows payment:started, then the extension is gone and the marker ends at expiresAt', async () => {
     const { order, orderId } = await placeOrder(testApp(30).app);
     const { started, failed } = setup();
     const paymentId = newId();
-    // payment:started has stored the extension and read the order; before its marker write
-    // lands, the payment fails and payment:failed is handled in full.
-    const realUpdateOne = ActiveHold.updateOne.bind(ActiveHold);
-    jest.spyOn(ActiveHold, 'updateOne').mockImplementationOnce(((...args: Parameters<typeof realUpdateOne>) =>
-      (async () => {
-        expect(await failed.handle(paymentEvents.failed(orderId, paymentId))).toBe('acked');
-        return realUpdateOne(...args);
-      })()) as never);
 
     expect(await started.handle(paymentEvents.started(orderId, inSeconds(60), paymentId))).toBe('acked');
+    expect(await failed.handle(paymentEvents.failed(orderId, paymentId))).toBe('acked');
 
-    const stored = (await Order.findById(orderId))!;
-    expect(stored.holdUntil).toBeUndefined();
-    expect(stored).toMatchObject({ status: 'created', payment: { status: 'failed' } });
+    const now = (await Order.findById(orderId))!;
+    expect(now.holdUntil).toBeUndefined();
+    expect(now).toMatchObject({ status: 'created', payment: { status: 'failed' } });
     expect(await ActiveHold.findById(orderId).lean()).toEqual({ _id: orderId, endsAt: new Date(order.expiresAt) });
   });
 
