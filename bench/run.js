@@ -109,7 +109,7 @@ async function openTarget() {
       gatewayPort: 0,
       env: {
         ORDER_EXPIRATION_SECONDS: String(HOLD_SECONDS),
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
         // One client IP signs up every bench user; the per-IP limit would measure itself.
         SIGNUP_MAX_PER_IP: '1000000',
       },

@@ -108,21 +108,30 @@ const orderSchema = new Schema<OrderAttrs>(
   {
     versionKey: false,
     timestamps: { createdAt: true, updatedAt: false },
-    // A whitelist: internal fields (ticketLock, holdUntil, paymentId, outbox) never reach a client.
-    toJSON: {
-      transform: (_doc, ret) => ({
-        id: String(ret._id),
-        userId: ret.userId,
-        status: ret.status,
-        expiresAt: ret.expiresAt,
-        ticket: { id: ret.ticket.id, title: ret.ticket.title, price: ret.ticket.price, version: ret.ticket.version },
-        version: ret.version,
-        ...paymentJson(ret),
-        ...(ret.refund && { refund: { id: ret.refund.id, amount: ret.refund.amount } }),
-      }),
-    },
+    toJSON: { transform: (_doc, ret) => orderJson(ret as StoredOrder) },
   },
 );
+
+/** An order as stored: what a lean read returns. */
+export type StoredOrder = OrderAttrs & { _id: unknown };
+
+/**
+ * What a client sees of an order, from the stored fields (a lean read, or a document's
+ * toJSON). A whitelist: internal fields (ticketLock, holdUntil, paymentId, outbox) never
+ * reach a client.
+ */
+export function orderJson(ret: StoredOrder) {
+  return {
+    id: String(ret._id),
+    userId: ret.userId,
+    status: ret.status,
+    expiresAt: ret.expiresAt,
+    ticket: { id: ret.ticket.id, title: ret.ticket.title, price: ret.ticket.price, version: ret.ticket.version },
+    version: ret.version,
+    ...paymentJson(ret),
+    ...(ret.refund && { refund: { id: ret.refund.id, amount: ret.refund.amount } }),
+  };
+}
 
 function paymentJson(ret: Partial<OrderAttrs>): { payment?: { status: PaymentStatus; reason?: string } } {
   if (ret.payment) {
@@ -244,6 +253,33 @@ async function writeStatusChange(order: OrderDoc, change: StatusChange): Promise
   return updated;
 }
 
+/**
+ * payment:created: the order is paid. The common case — a held order (`created`) — is one
+ * conditional write without a read: a status change whose only condition is the status
+ * (a concurrent cancel changes it first and this write misses), and which stores no event.
+ * Anything else (already complete, cancelled, unknown) goes through changeOrderStatus with
+ * `plan`, which decides on the order as read. Returns the order as stored afterwards.
+ */
+export async function completeOrder(
+  id: string,
+  set: Partial<OrderAttrs>,
+  plan: (order: OrderDoc) => StatusChange | undefined,
+): Promise<OrderDoc | null> {
+  if (isObjectId(id)) {
+    const done = await Order.findOneAndUpdate(
+      { _id: id, status: OrderStatus.Created },
+      { $set: { ...set, status: OrderStatus.Complete }, $inc: { version: 1 } },
+      { new: true },
+    );
+    if (done) {
+      // As writeStatusChange: the hold is over for good, its marker goes (best effort).
+      await ActiveHold.deleteOne({ _id: id }).catch(() => undefined);
+      return done;
+    }
+  }
+  return changeOrderStatus(id, plan);
+}
+
 const cancelPlan =
   (meta: PublishMeta) =>
   (order: OrderDoc): StatusChange | undefined =>
@@ -335,6 +371,17 @@ function changePayment(id: string, plan: (order: OrderDoc) => PaymentStep | unde
  * the payment path two database commands (the marker's write and its read-back).
  */
 export async function extendHold(id: string, paymentId: string, holdUntil: Date): Promise<PaymentStepOutcome> {
+  // The common case, a first payment of a held order, in one conditional write (no read):
+  // its filter says everything the plan below would check, and the gate makes it atomic.
+  // `holdVersion` is still bumped, so a status change planned on an earlier read misses.
+  if (isObjectId(id)) {
+    const first = await Order.updateOne(
+      { _id: id, status: OrderStatus.Created, payment: null },
+      { $set: { holdUntil, payment: { id: paymentId, status: 'pending', holdUntil } }, $inc: { holdVersion: 1 } },
+    );
+    if (first.matchedCount === 1) return 'applied';
+  }
+  // Anything else (a retry after a failed attempt, a redelivery, an order not held): read, then decide.
   return changePayment(id, (order) => {
     if (!CANCELLABLE.has(order.status)) return undefined;
     const seen = order.payment;

@@ -1,7 +1,7 @@
 import { Request, Response, Router } from 'express';
 import { query } from 'express-validator';
 import { isObjectId, requireAuth, validateRequest } from '@ticketing/common';
-import { Order, OrderDoc } from '../models/order';
+import { Order, orderJson } from '../models/order';
 import { pullMissingOrders, UserOrders } from '../models/user-orders';
 
 export const MAX_LIST_LIMIT = 100;
@@ -17,10 +17,12 @@ const listRules = [
   query('before', 'Cursor is not valid').optional().custom(isObjectId),
 ];
 
-/** The user's order, by `_id`; null when it does not exist (an id whose insert failed). */
-async function ownOrder(id: string, userId: string): Promise<OrderDoc | null> {
-  const order = await Order.findById(id);
-  return order && order.userId === userId ? order : null;
+type OrderView = ReturnType<typeof orderJson>;
+
+/** The user's order as the client sees it, by `_id` (lean); null when it does not exist (an id whose insert failed). */
+async function ownOrder(id: string, userId: string): Promise<OrderView | null> {
+  const order = await Order.findById(id).lean();
+  return order && order.userId === userId ? orderJson(order) : null;
 }
 
 /**
@@ -45,7 +47,7 @@ export function createIndexOrderRouter(): Router {
       .sort()
       .reverse();
 
-    const page: OrderDoc[] = [];
+    const page: OrderView[] = [];
     const missing: string[] = [];
     let next = 0;
     while (page.length < limit && next < candidates.length) {

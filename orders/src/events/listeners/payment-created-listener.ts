@@ -1,5 +1,5 @@
 import { Listener, MessageContext, OrderStatus, PaymentCreatedEvent, QueueGroups, Subjects } from '@ticketing/common';
-import { changeOrderStatus } from '../../models/order';
+import { completeOrder } from '../../models/order';
 
 const PAYABLE = new Set<OrderStatus>([OrderStatus.Created, OrderStatus.AwaitingPayment]);
 
@@ -15,10 +15,9 @@ export class PaymentCreatedListener extends Listener<PaymentCreatedEvent> {
   async onMessage({ id, orderId, stripeId }: PaymentCreatedEvent['data'], ctx: MessageContext): Promise<void> {
     // No event: no other service listens for a completed order. Decided by the same
     // compare-and-set as every cancel, so a cancel and this payment cannot both win.
-    const order = await changeOrderStatus(orderId, (o) =>
-      PAYABLE.has(o.status)
-        ? { status: OrderStatus.Complete, set: { paymentId: id, payment: { id, status: 'paid' } } }
-        : undefined,
+    const paid = { paymentId: id, payment: { id, status: 'paid' as const } };
+    const order = await completeOrder(orderId, paid, (o) =>
+      PAYABLE.has(o.status) ? { status: OrderStatus.Complete, set: paid } : undefined,
     );
     if (!order) throw new Error(`payment ${id} for unknown order ${orderId}`);
     if (order.status === OrderStatus.Cancelled) {

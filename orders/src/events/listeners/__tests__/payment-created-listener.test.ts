@@ -22,9 +22,13 @@ describe('PaymentCreatedListener', () => {
     const { orderId, ticket } = await placeOrder(testApp().app);
     const { listener, errors } = setup();
     const event = paid(orderId);
+    // The first delivery is one conditional write: it reads no order first.
+    const reads = jest.spyOn(Order, 'findById');
 
     expect(await listener.handle(event)).toBe('acked');
+    expect(reads).not.toHaveBeenCalled();
     expect(await listener.handle(event)).toBe('acked');
+    reads.mockRestore();
 
     expect(await Order.findById(orderId)).toMatchObject({
       status: 'complete',

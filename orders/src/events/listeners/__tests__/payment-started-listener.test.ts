@@ -32,9 +32,13 @@ describe('PaymentStartedListener', () => {
     const { started, lines } = setup();
     const holdUntil = inSeconds(60);
     const event = paymentEvents.started(orderId, holdUntil);
+    // The first delivery is one conditional write: it reads no order first.
+    const reads = jest.spyOn(Order, 'findById');
 
     expect(await started.handle(event)).toBe('acked');
+    expect(reads).not.toHaveBeenCalled();
     expect(await started.handle(event)).toBe('acked');
+    reads.mockRestore();
 
     const order = await stored(orderId);
     expect(order).toMatchObject({ status: 'created', version: 0, holdUntil, payment: { id: event.data.id, status: 'pending', holdUntil } });
