@@ -7,6 +7,7 @@ import {
   createApp,
   createReplica,
   Decision,
+  readReplica,
   ServiceUnavailableError,
 } from '../index';
 import { captureLogger, useTestDatabase } from '../testing';
@@ -136,5 +137,66 @@ describe('createReplica', () => {
   it('when the insert fails for another reason, then the error reaches the caller', async () => {
     const Strict = mongoose.model('StrictReplica', new Schema({ _id: String, version: { type: Number, required: true } }));
     await expect(createReplica(Strict, { _id: 'r3' })).rejects.toThrow(/version/);
+  });
+});
+
+describe('readReplica', () => {
+  const Listed = mongoose.model<{ _id: string; title: string }>('ArrivingThing', new Schema({ _id: String, title: String }, { versionKey: false }));
+  const read = (id: string) => () => Listed.findById(id).lean().exec();
+  /** An ObjectId minted `secondsAgo` ago. */
+  const idFrom = (secondsAgo: number) =>
+    Math.floor(Date.now() / 1000 - secondsAgo).toString(16).padStart(8, '0') + new mongoose.Types.ObjectId().toHexString().slice(8);
+
+  it('when the replica arrives while a request waits for it, then the request gets it at once, woken by createReplica, not by its recheck', async () => {
+    const id = idFrom(0);
+    const started = Date.now();
+    const waiting = readReplica(Listed.modelName, id, read(id), { recheckMs: 10_000, timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    await createReplica(Listed, { _id: id, title: 'just listed' });
+
+    expect(await waiting).toEqual({ _id: id, title: 'just listed' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('when the replica lands in another process (no signal here), then the request finds it at its next recheck', async () => {
+    const id = idFrom(1);
+    const waiting = readReplica(Listed.modelName, id, read(id), { recheckMs: 100, timeoutMs: 5_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    await Listed.collection.insertOne({ _id: id as never, title: 'elsewhere' });
+    expect(await waiting).toEqual({ _id: id, title: 'elsewhere' });
+  });
+
+  it('when the replica never arrives, then null after the timeout', async () => {
+    const id = idFrom(0);
+    const started = Date.now();
+    expect(await readReplica(Listed.modelName, id, read(id), { recheckMs: 50, timeoutMs: 300 })).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('when the id is old, malformed or in the future, then one read answers at once: nothing can be on its way', async () => {
+    for (const id of [idFrom(3_600), 'not-an-object-id', idFrom(-3_600)]) {
+      const started = Date.now();
+      let reads = 0;
+      const counted = () => {
+        reads++;
+        return read(id)();
+      };
+      expect(await readReplica(Listed.modelName, id, counted, { timeoutMs: 5_000 })).toBeNull();
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(reads).toBe(1);
+    }
+  });
+
+  it('when the waiters are at their cap, then a further request is answered from one read', async () => {
+    const waiting = [0, 1].map(() => {
+      const id = idFrom(0);
+      return readReplica(Listed.modelName, id, read(id), { maxWaiters: 2, recheckMs: 100, timeoutMs: 400 });
+    });
+    const id = idFrom(0);
+    const started = Date.now();
+    expect(await readReplica(Listed.modelName, id, read(id), { maxWaiters: 2, timeoutMs: 5_000 })).toBeNull();
+    expect(Date.now() - started).toBeLessThan(300);
+    expect(await Promise.all(waiting)).toEqual([null, null]);
   });
 });

@@ -45,6 +45,11 @@ export const metrics = {
   outboxPending: gauge('outbox_entries_pending', 'Outbox entries stored and not yet published (seen by the relay)', ['collection']),
   outboxOldestAge: gauge('outbox_oldest_entry_age_seconds', 'Age of the oldest unpublished outbox entry', ['collection']),
   busConnected: gauge('bus_connected', '1 while connected to NATS Streaming'),
+  replicaWaits: counter(
+    'replica_waits_total',
+    'Requests that waited for a replica document an event was still bringing: outcome = arrived or timed_out',
+    ['model', 'outcome'],
+  ),
   mongoCommands: counter('mongodb_commands_total', 'Commands sent to the service database', ['command']),
   externalCalls: histogram(
     'external_call_duration_seconds',

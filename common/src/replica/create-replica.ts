@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
 import { isDuplicateKeyError } from '../errors';
 import type { VersionedOutcome } from './apply-next-version';
+import { replicaArrived } from './replica-arrivals';
 
 /**
  * Starts a replica from the event that creates its entity (ticket:created, order:created),
@@ -8,13 +9,18 @@ import type { VersionedOutcome } from './apply-next-version';
  * there: a redelivery, or an event that arrived later and already moved it on (a cancelled
  * order is newer than its order:created), so it is left exactly as it is. The `_id` must be
  * the replica's only unique key, or a clash on another key would pass for a redelivery.
+ * Either way the replica now exists: a request of this process waiting for it (readReplica)
+ * is woken.
  */
 export async function createReplica<T>(model: Model<T>, doc: Partial<T> & { _id: string }): Promise<VersionedOutcome> {
+  let outcome: VersionedOutcome;
   try {
     await model.create(doc);
-    return 'applied';
+    outcome = 'applied';
   } catch (err) {
-    if (isDuplicateKeyError(err)) return 'already-applied';
-    throw err;
+    if (!isDuplicateKeyError(err)) throw err;
+    outcome = 'already-applied';
   }
+  replicaArrived(model.modelName, doc._id);
+  return outcome;
 }

@@ -9,6 +9,7 @@ import {
   NotFoundError,
   OrderStatus,
   PublishMeta,
+  readReplica,
   requireAuth,
   validateRequest,
 } from '@ticketing/common';
@@ -63,7 +64,10 @@ export function createNewOrderRouter({ expirationSeconds, logger }: NewOrderRout
     [body('ticketId', 'TicketId must be provided').custom(isObjectId)],
     validateRequest,
     async (req: Request, res: Response) => {
-      const ticket = await Ticket.findById(req.body.ticketId as string);
+      const ticketId = req.body.ticketId as string;
+      // A ticket listed a moment ago may still be on its way here (ticket:created): waited
+      // for, briefly, rather than answered 404 (common readReplica).
+      const ticket = await readReplica(Ticket.modelName, ticketId, () => Ticket.findById(ticketId).exec());
       if (!ticket) throw new NotFoundError();
       const userId = req.currentUser!.id;
       if (ticket.userId === userId) throw new BadRequestError('You cannot buy your own ticket');

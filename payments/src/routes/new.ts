@@ -7,6 +7,7 @@ import {
   NotFoundError,
   OrderStatus,
   PaymentRequiredError,
+  readReplica,
   requireAuth,
   ServiceUnavailableError,
   validateRequest,
@@ -80,7 +81,9 @@ export function createNewPaymentRouter({ processor }: { processor: PaymentProces
       const { token, orderId } = req.body as { token: string; orderId: string };
       const meta = { requestId: req.id };
 
-      const order = await Order.findById(orderId).lean();
+      // An order placed a moment ago may still be on its way here (order:created): waited
+      // for, briefly, rather than answered 404 (common readReplica).
+      const order = await readReplica(Order.modelName, orderId, () => Order.findById(orderId).lean().exec());
       if (!order) throw new NotFoundError();
       if (order.userId !== req.currentUser!.id) throw new NotAuthorizedError();
 

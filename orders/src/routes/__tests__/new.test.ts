@@ -1,12 +1,13 @@
 import http from 'node:http';
 import request from 'supertest';
-import { OrderCancelledEvent, OrderCreatedEvent, Subjects } from '@ticketing/common';
-import { captureLogger, InMemoryBus, newId } from '@ticketing/common/testing';
+import { OrderCancelledEvent, OrderCreatedEvent, REPLICA_WAIT, Subjects, TicketCreatedEvent } from '@ticketing/common';
+import { captureLogger, envelopeOf, InMemoryBus, newId } from '@ticketing/common/testing';
 import { ActiveHold } from '../../models/active-hold';
 import { HoldSweeper } from '../../hold-sweeper';
 import { Order } from '../../models/order';
 import { Ticket } from '../../models/ticket';
 import { PaymentStartedListener } from '../../events/listeners/payment-started-listener';
+import { TicketCreatedListener } from '../../events/listeners/ticket-created-listener';
 import { buyer, createTicket, HOLD_SECONDS, inSeconds, makeOverdue, paymentEvents, placeOrder, reportTicketHeld, sentEvents, testApp } from '../../test/helpers';
 
 const post = (app: ReturnType<typeof testApp>['app'], cookie: string[] | undefined, body: unknown) => {
@@ -59,9 +60,37 @@ describe('POST /api/orders', () => {
     expect(res.body.errors[0].message).toBe('Malformed JSON body');
   });
 
-  it('when the ticket is unknown, then 404', async () => {
-    const res = await post(testApp().app, buyer().cookie, { ticketId: newId() }).expect(404);
+  it('when the ticket is unknown (an id minted in 2020: nothing can be on its way), then 404 at once', async () => {
+    const res = await post(testApp().app, buyer().cookie, { ticketId: '5e0be1000000000000000000' }).expect(404);
     expect(res.body).toEqual({ errors: [{ message: 'Not Found' }] });
+  });
+
+  it('when the ticket was listed a moment ago and its ticket:created is still on its way, then the order waits for it (201), not 404', async () => {
+    const ticketId = newId();
+    const ordering = post(testApp().app, buyer().cookie, { ticketId }).then((r) => r);
+    await new Promise((r) => setTimeout(r, 200));
+    const created = envelopeOf<TicketCreatedEvent>(Subjects.TicketCreated, { id: ticketId, version: 0, title: 'Just listed', price: 30, userId: newId() });
+    expect(await new TicketCreatedListener(new InMemoryBus(), captureLogger().logger).handle(created)).toBe('acked');
+
+    const res = await ordering;
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'created', ticket: { id: ticketId, title: 'Just listed', price: 30 } });
+    expect(await Order.countDocuments({ ticketLock: ticketId })).toBe(1);
+  });
+
+  it('when a recent ticket id never arrives, then 404 after the bounded wait, and nothing is stored', async () => {
+    const saved = REPLICA_WAIT.timeoutMs;
+    REPLICA_WAIT.timeoutMs = 300;
+    try {
+      const started = Date.now();
+      const res = await post(testApp().app, buyer().cookie, { ticketId: newId() }).expect(404);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      expect(res.body).toEqual({ errors: [{ message: 'Not Found' }] });
+      expect(await Order.countDocuments()).toBe(0);
+      expect(await ActiveHold.countDocuments()).toBe(0);
+    } finally {
+      REPLICA_WAIT.timeoutMs = saved;
+    }
   });
 
   it('when the buyer is the seller, then 400 "You cannot buy your own ticket" and no order or event', async () => {

@@ -1,0 +1,116 @@
+import { isObjectId } from '../http/object-id';
+import { metrics } from '../metrics/metrics';
+
+/**
+ * Read-your-writes across services, bounded. A buyer who orders a ticket the moment it is
+ * listed, or pays the moment the order is placed, names a document that the service it
+ * asks learns of only from an event a few milliseconds behind (ticket:created → orders'
+ * ticket replica, order:created → payments' order replica). Answering 404 then would send
+ * every such client into a polling loop (GitTix's behaviour); instead the request waits,
+ * briefly, for the replica to arrive.
+ *
+ * Only for an id that can be on its way: an ObjectId minted within `maxAgeMs` (its first
+ * four bytes are its creation second). Anything older, or malformed, is answered at once,
+ * so a forged id costs a waiter slot for at most `timeoutMs`, and at most `maxWaiters` wait
+ * at a time per process (beyond that, the request is answered from one read, as before).
+ *
+ * The wait is woken by this process's own listener (`createReplica` signals every replica it
+ * starts); with several replicas of the service the event may land in another one, so the
+ * document is also read again every `recheckMs` until `timeoutMs`.
+ */
+export interface ReplicaWaitOptions {
+  timeoutMs: number;
+  recheckMs: number;
+  maxAgeMs: number;
+  maxWaiters: number;
+}
+
+export const REPLICA_WAIT: ReplicaWaitOptions = { timeoutMs: 2_000, recheckMs: 250, maxAgeMs: 60_000, maxWaiters: 1_000 };
+
+const waiting = new Map<string, Set<() => void>>();
+let waiters = 0;
+
+const keyOf = (model: string, id: string) => `${model}:${id.toLowerCase()}`;
+
+/** Called once a replica document exists (inserted, or found already there): wakes its waiters. */
+export function replicaArrived(model: string, id: string): void {
+  const key = keyOf(model, id);
+  const wake = waiting.get(key);
+  if (!wake) return;
+  waiting.delete(key);
+  for (const w of wake) w();
+}
+
+/** Whether the id is an ObjectId minted within `maxAgeMs` (a little clock skew allowed ahead). */
+export function isRecentObjectId(id: string, maxAgeMs: number, now = Date.now()): boolean {
+  if (!isObjectId(id)) return false;
+  const mintedMs = parseInt(id.slice(0, 8), 16) * 1000;
+  return mintedMs >= now - maxAgeMs && mintedMs <= now + 5_000;
+}
+
+/**
+ * Reads a replica document with `read`; when it is missing and its id is recent, waits for
+ * it (see above) and reads again, until `timeoutMs`. Returns what the last read returned.
+ */
+export async function readReplica<T>(
+  model: string,
+  id: string,
+  read: () => Promise<T | null>,
+  opts: Partial<ReplicaWaitOptions> = {},
+): Promise<T | null> {
+  const o = { ...REPLICA_WAIT, ...opts };
+  if (!isRecentObjectId(id, o.maxAgeMs) || waiters >= o.maxWaiters) return read();
+  const key = keyOf(model, id);
+  let arrived = false;
+  let wake: (() => void) | undefined;
+  const onArrival = () => {
+    arrived = true;
+    wake?.();
+  };
+  // Registered before the first read: an arrival between that read and the wait still counts.
+  let set = waiting.get(key);
+  if (!set) waiting.set(key, (set = new Set()));
+  set.add(onArrival);
+  waiters++;
+  const deadline = Date.now() + o.timeoutMs;
+  let waited = false;
+  try {
+    for (;;) {
+      arrived = false;
+      const doc = await read();
+      if (doc) {
+        if (waited) metrics.replicaWaits.inc({ model, outcome: 'arrived' });
+        return doc;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        metrics.replicaWaits.inc({ model, outcome: 'timed_out' });
+        return null;
+      }
+      waited = true;
+      if (!arrived) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(o.recheckMs, left));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+      // Woken (or rechecking): listen again for the next arrival of the same id.
+      if (!waiting.get(key)?.has(onArrival)) {
+        let again = waiting.get(key);
+        if (!again) waiting.set(key, (again = new Set()));
+        again.add(onArrival);
+      }
+    }
+  } finally {
+    waiters--;
+    const s = waiting.get(key);
+    if (s) {
+      s.delete(onArrival);
+      if (s.size === 0) waiting.delete(key);
+    }
+  }
+}
