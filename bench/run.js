@@ -3,7 +3,7 @@
 // the end with ops/s, p50, p99, errors and the issue's target next to each figure, the
 // FerretDB commands one purchase costs per service, and each service's RSS afterwards.
 //
-//   npm run bench [-- MODE...] [--seconds 10] [--connections 20] [--n 20000] [--json FILE]
+//   npm run bench [-- MODE...] [--seconds 10] [--warmup 3] [--connections 20] [--n 20000] [--json FILE]
 //   MODE: auth reads propagation purchase contention scale (default: all, in that order)
 //   BASE_URL=http://host:port npm run bench -- ...   use a running stack (no RSS, no
 //     command counts; JWT_KEY=<its key> lets the bench mint sessions instead of signing up;
@@ -31,6 +31,8 @@ const opt = (name, dflt) => {
 };
 const SECONDS = Number(opt('seconds', 10));
 const CONNECTIONS = Number(opt('connections', 20));
+/** Seconds of the purchase flow run, unmeasured, before the purchase is measured (JIT, pools). */
+const WARMUP = Number(opt('warmup', 3));
 const SCALE_N = Number(opt('n', 20_000));
 const JSON_OUT = opt('json');
 const HOLD_SECONDS = 5;
@@ -401,6 +403,17 @@ async function scenarioPurchase(t, label = '') {
   const pairs = await Promise.all(
     Array.from({ length: CONNECTIONS }, async (_, i) => ({ seller: await user(t, `seller${i}`), buyer: await user(t, `buyer${i}`) })),
   );
+  if (WARMUP > 0) {
+    // Steady state, not start-up: the services' hot code compiled, pools and lanes open.
+    // The warm-up's purchases are not counted, and its last events settle first.
+    const until = performance.now() + WARMUP * 1000;
+    await Promise.all(
+      pairs.map(async ({ seller, buyer }) => {
+        while (performance.now() < until) await purchase(t, seller, buyer, { pollMs: 10 }).catch(() => undefined);
+      }),
+    );
+    await sleep(1_000);
+  }
   const before = Object.keys(t.stats).length ? await lib.readGateStats(t.stats) : undefined;
   const cpuBefore = lib.cpuSnapshot(t.handles);
   const eventsBefore = await lib.readEventTimings(t.metricsPorts);

@@ -479,13 +479,33 @@ func matchIn(v bsoncore.Value, arr bsoncore.Array) (bool, bool) {
 
 // matchEq is MongoDB's equality of a stored value v (Type 0: missing) with a
 // scalar filter value f. An array of scalars matches when one of its elements
-// is equal (f not null); other arrays and embedded documents are unknown.
+// is equal; other arrays and embedded documents are unknown, except against
+// null: {f: null} matches a missing or null value, or an array holding a null
+// element, and never an embedded document (an order's `payment` subdocument,
+// filtered on `payment: null` to find orders without one, is the case that
+// matters: giving up there made FerretDB scan the whole collection).
 func matchEq(v, f bsoncore.Value) (bool, bool) {
 	if f.Type == bsontype.Null {
 		switch v.Type {
 		case 0, bsontype.Null:
 			return true, true
-		case bsontype.Array, bsontype.EmbeddedDocument, bsontype.Undefined:
+		case bsontype.EmbeddedDocument:
+			return false, true
+		case bsontype.Array:
+			vals, err := v.Array().Values()
+			if err != nil {
+				return false, false
+			}
+			for _, x := range vals {
+				switch x.Type {
+				case bsontype.Null:
+					return true, true
+				case bsontype.Undefined:
+					return false, false
+				}
+			}
+			return false, true
+		case bsontype.Undefined:
 			return false, false
 		}
 		return false, true

@@ -117,7 +117,7 @@ func TestPushdownMatcher(t *testing.T) {
 		{Key: "big", Value: int64(1<<53 + 1)}, {Key: "s", Value: "created"}, {Key: "h", Value: nil},
 		{Key: "b", Value: true}, {Key: "t", Value: day}, {Key: "arr", Value: bson.A{"x", "y"}},
 		{Key: "nested", Value: bson.A{"x", bson.A{"y"}}}, {Key: "sub", Value: bson.D{{Key: "k", Value: int64(1)}}},
-		{Key: "dec", Value: primitive.NewDecimal128(0, 3)},
+		{Key: "dec", Value: primitive.NewDecimal128(0, 3)}, {Key: "withNull", Value: bson.A{"x", nil}},
 	})
 	const unknown = "unknown"
 	cases := []struct {
@@ -156,11 +156,15 @@ func TestPushdownMatcher(t *testing.T) {
 		{bson.D{{Key: "arr", Value: bson.D{{Key: "$ne", Value: "z"}}}}, true},
 		{bson.D{{Key: "sub.k", Value: 1}}, true},
 		{bson.D{{Key: "s.k", Value: nil}}, true},
+		// null against a document or an array: a document is never null, an array is when it holds one
+		{bson.D{{Key: "sub", Value: nil}}, false},
+		{bson.D{{Key: "sub", Value: bson.D{{Key: "$ne", Value: nil}}}}, true},
+		{bson.D{{Key: "arr", Value: nil}}, false},
+		{bson.D{{Key: "withNull", Value: nil}}, true},
+		{bson.D{{Key: "withNull", Value: bson.D{{Key: "$ne", Value: nil}}}}, false},
 		// where it gives up
 		{bson.D{{Key: "nested", Value: "x"}}, unknown},
-		{bson.D{{Key: "arr", Value: nil}}, unknown},
 		{bson.D{{Key: "arr.0", Value: "x"}}, unknown},
-		{bson.D{{Key: "sub", Value: nil}}, unknown},
 		{bson.D{{Key: "dec", Value: 3}}, unknown},
 		{bson.D{{Key: "v", Value: bson.D{{Key: "$gt", Value: "a"}}}}, unknown},
 		{bson.D{{Key: "s", Value: 3}, {Key: "sub", Value: 1}}, unknown}, // one unknown condition decides
@@ -263,11 +267,12 @@ func TestPushdownAgreesWithFerretDB(t *testing.T) {
 		bson.D{{Key: "_id", Value: oid}, {Key: "v", Value: 2.5}, {Key: "s", Value: "created"}, {Key: "h", Value: int32(1)},
 			{Key: "arr", Value: bson.A{"x", bson.D{{Key: "y", Value: 1}}}}, {Key: "t", Value: primitive.DateTime(int64(day) + 1)}},
 		bson.D{{Key: "_id", Value: "c"}},
+		bson.D{{Key: "_id", Value: "d"}, {Key: "arr", Value: bson.A{"x", nil}}, {Key: "sub", Value: nil}},
 	}
 	if _, err := direct.Database("pd").Collection("docs").InsertMany(ctx, docs); err != nil {
 		t.Fatal(err)
 	}
-	ids := []any{"a", "b", oid, "c", "nope"}
+	ids := []any{"a", "b", oid, "c", "d", "nope"}
 
 	m := func(k string, v any) bson.E { return bson.E{Key: k, Value: v} }
 	op := func(o string, v any) bson.D { return bson.D{{Key: o, Value: v}} }
@@ -280,6 +285,7 @@ func TestPushdownAgreesWithFerretDB(t *testing.T) {
 		{m("big", int64(1<<53+1))}, {m("big", float64(1<<53))},
 		{m("arr", "x")}, {m("arr", op("$ne", "x"))}, {m("arr", op("$ne", "z"))}, {m("arr", op("$in", bson.A{"y", "z"}))},
 		{m("sub.k", 1)}, {m("sub.k", "1")}, {m("sub.k", op("$exists", false))}, {m("s.x", nil)},
+		{m("sub", nil)}, {m("sub", op("$ne", nil))}, {m("arr", nil)}, {m("arr", op("$ne", nil))},
 		{m("t", day)}, {m("t", op("$gt", day))}, {m("t", op("$lte", day))},
 		{m("v", op("$gt", 2))}, {m("v", bson.D{{Key: "$gte", Value: 3}, {Key: "$lt", Value: 4}})}, {m("s", op("$gt", "b"))},
 		{m("b", true)}, {m("b", false)}, {m("b", 1)},
@@ -409,7 +415,8 @@ func TestPushdownCommands(t *testing.T) {
 		{"no match", q("o1", e("version", 2), e("holdVersion", nil)), "nomatch"},
 		{"no match array", q(oid, e("tags", "c")), "nomatch"},
 		{"absent", q("o9", e("version", 3)), "absent"},
-		{"embedded field: passes", q("o3", e("sub", nil)), "passed"},
+		{"embedded field against null: no match", q("o3", e("sub", nil)), "nomatch"},
+		{"embedded field against a document: passes", q("o3", e("sub", bson.D{e("x", 1)})), "passed"},
 		{"$or: passes", q("o1", e("$or", bson.A{bson.D{e("version", 3)}, bson.D{e("version", 4)}})), "passed"},
 		{"$regex: passes", q("o1", e("status", bson.D{e("$regex", "^cr")})), "passed"},
 	}
