@@ -19,15 +19,20 @@ const listRules = [
 
 type OrderView = ReturnType<typeof orderJson>;
 
-/** The user's order as the client sees it, by `_id` (lean); null when it does not exist (an id whose insert failed). */
-async function ownOrder(id: string, userId: string): Promise<OrderView | null> {
-  const order = await Order.findById(id).lean();
-  return order && order.userId === userId ? orderJson(order) : null;
+/**
+ * The user's orders among `ids`, as the client sees them, in one `_id: {$in}` read (lean):
+ * MongoDB serves it from the _id index, and FerretDB pushes it down to SQLite too
+ * (measured: 8 ms for 5 of 20,000 orders, against ~1 s for a filter it scans).
+ */
+async function ownOrders(ids: string[], userId: string): Promise<Map<string, OrderView>> {
+  const found = await Order.find({ _id: { $in: ids } }).lean();
+  return new Map(found.filter((o) => o.userId === userId).map((o) => [String(o._id).toLowerCase(), orderJson(o)]));
 }
 
 /**
  * The user's own orders, newest first, a page at a time, by `_id` reads only: the user's
- * index document (models/user-orders.ts), then the page's orders, at most `limit` at once.
+ * index document (models/user-orders.ts), then the page's orders and one more in a single
+ * `_id: {$in}` read (two commands for a page, whatever its size).
  * The cursor is the id of the last order on the page: the next page is the ids smaller
  * than it (ObjectIds start with their creation second, so id order is creation order).
  * An id without an order is skipped (and pulled once it is old); the next-page headers are
@@ -49,19 +54,22 @@ export function createIndexOrderRouter(): Router {
 
     const page: OrderView[] = [];
     const missing: string[] = [];
-    let next = 0;
-    while (page.length < limit && next < candidates.length) {
-      const batch = candidates.slice(next, next + limit - page.length);
-      next += batch.length;
-      const found = await Promise.all(batch.map((id) => ownOrder(id, userId)));
-      found.forEach((order, i) => (order ? page.push(order) : missing.push(batch[i])));
-    }
-    // Is there a next page? The first of the remaining ids whose order exists says so.
     let more = false;
+    let next = 0;
     while (!more && next < candidates.length) {
-      const id = candidates[next++];
-      if (await ownOrder(id, userId)) more = true;
-      else missing.push(id);
+      // The rest of the page plus one: the first order after the page says there is a next page.
+      const batch = candidates.slice(next, next + (limit - page.length) + 1);
+      next += batch.length;
+      const found = await ownOrders(batch, userId);
+      for (const id of batch) {
+        const order = found.get(id);
+        if (!order) missing.push(id);
+        else if (page.length < limit) page.push(order);
+        else {
+          more = true;
+          break;
+        }
+      }
     }
     // Best effort: an id left behind is only skipped again, and pulled by a later list.
     if (missing.length > 0) await pullMissingOrders(userId, missing).catch(() => undefined);

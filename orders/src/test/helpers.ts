@@ -116,15 +116,21 @@ export async function opsOf(action: () => Promise<unknown>): Promise<DbOp[]> {
 const isOperatorObject = (v: unknown) =>
   typeof v === 'object' && v !== null && !(v instanceof Date) && !(v instanceof Types.ObjectId) && Object.keys(v).some((k) => k.startsWith('$'));
 
+const isIdValue = (id: unknown) => typeof id === 'string' || id instanceof Types.ObjectId;
+
 /**
- * The call names its document by an `_id` equality (real MongoDB: the _id index), and the
- * rest of the filter are equalities (the compare-and-set tokens), never operators.
- * FerretDB 1.24 is stricter still: measured, only a filter of `_id` alone avoids reading
- * the collection, so the `{_id, version}` compare-and-set costs a scan there (see README).
+ * The call names its documents by `_id` (real MongoDB: the _id index): an `_id` equality,
+ * the rest of the filter equalities (the compare-and-set tokens), never operators; or an
+ * `_id: {$in: [ids]}` alone. FerretDB 1.24 pushes down only a filter of `_id` alone (an
+ * equality or an `$in`, measured); the gate serves `{_id, …equalities}` by `_id` too
+ * (tools/README.md).
  */
 export const isIdLookup = (op: DbOp) => {
   if (!op.filter) return WRITES_WITHOUT_FILTER.has(op.method);
   const id = op.filter._id;
-  const idEquality = typeof id === 'string' || id instanceof Types.ObjectId;
-  return idEquality && Object.entries(op.filter).every(([k, v]) => !k.startsWith('$') && !isOperatorObject(v));
+  const inIds = (id as { $in?: unknown[] } | undefined)?.$in;
+  if (Array.isArray(inIds) && Object.keys(id as object).length === 1) {
+    return Object.keys(op.filter).length === 1 && inIds.every(isIdValue);
+  }
+  return isIdValue(id) && Object.entries(op.filter).every(([k, v]) => !k.startsWith('$') && !isOperatorObject(v));
 };
