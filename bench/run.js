@@ -36,7 +36,7 @@ const WARMUP = Number(opt('warmup', 3));
 const SCALE_N = Number(opt('n', 20_000));
 const JSON_OUT = opt('json');
 const HOLD_SECONDS = 5;
-const optionValues = new Set(['seconds', 'connections', 'n', 'json'].map((o) => opt(o)).filter(Boolean));
+const optionValues = new Set(['seconds', 'warmup', 'connections', 'n', 'json'].map((o) => opt(o)).filter(Boolean));
 const chosen = argv.filter((a) => !a.startsWith('--') && !optionValues.has(a));
 for (const m of chosen) {
   if (!MODES.includes(m)) {
