@@ -50,6 +50,8 @@ export const openapi = {
         tags: ['orders'],
         operationId: 'createOrder',
         summary: 'Reserve a ticket',
+        description:
+          'A ticket listed within the last minute that orders has not heard of yet (ticket:created is one event behind) is waited for, up to 2 s, before a 404.',
         security: signedIn,
         requestBody: {
           required: true,

@@ -37,6 +37,8 @@ export const openapi = {
         tags: ['payments'],
         operationId: 'pay',
         summary: 'Charge a card token for one of the signed-in user\'s orders',
+        description:
+          'An order placed within the last minute that payments has not heard of yet (order:created is one event behind) is waited for, up to 2 s, before a 404.',
         security: signedIn,
         requestBody: {
           required: true,
