@@ -30,6 +30,17 @@ async function collect(tag: string) {
 
 afterEach(closeAllBuses);
 
+/** A started relay past its start-up sweep, a collector of the events tagged `prefix`, and entries to store. */
+async function runningRelay(prefix: string) {
+  const tag = unique(prefix);
+  const got = await collect(tag);
+  const relay = new OutboxRelay(await connectBus('relay'), [Thing], captureLogger().logger, { pollIntervalMs: 600_000 }).start();
+  await sleep(300);
+  const publisher = new TicketCreatedPublisher();
+  const entry = (n: number) => publisher.toOutbox({ id: `t${n}`, version: 0, title: `${tag} ${n}`, price: 5, userId: 'u' });
+  return { tag, got, relay, entry };
+}
+
 it('when a process died after writing its events, then the relay publishes them in order and clears them', async () => {
   const tag = unique('left');
   const got = await collect(tag);
@@ -153,12 +164,7 @@ it('when a publish fails, then the relay retries that document by itself with ba
 });
 
 it('when an update names no outbox, then the relay reads nothing back; when it pushes one, the entry still goes out', async () => {
-  const tag = unique('readback');
-  const got = await collect(tag);
-  const relay = new OutboxRelay(await connectBus('relay'), [Thing], captureLogger().logger, { pollIntervalMs: 600_000 }).start();
-  await sleep(300); // the start-up sweep is over
-  const publisher = new TicketCreatedPublisher();
-  const entry = (n: number) => publisher.toOutbox({ id: `t${n}`, version: 0, title: `${tag} ${n}`, price: 5, userId: 'u' });
+  const { tag, got, relay, entry } = await runningRelay('readback');
   const doc = await Thing.create({ title: 'v', outbox: [entry(1)] });
   await waitFor(() => got.length === 1, 5_000, 'the created event');
 
@@ -186,17 +192,13 @@ it('when an update names no outbox, then the relay reads nothing back; when it p
 });
 
 it('when many documents publish at once, then their entries are removed together, a command per collection, not one per event', async () => {
-  const tag = unique('batch');
-  const got = await collect(tag);
-  const relay = new OutboxRelay(await connectBus('relay'), [Thing], captureLogger().logger, { pollIntervalMs: 600_000 }).start();
-  await sleep(300); // the start-up sweep is over
-  const publisher = new TicketCreatedPublisher();
+  const { got, relay, entry } = await runningRelay('batch');
   const bulks = jest.spyOn(Thing.collection, 'bulkWrite');
   const singles = jest.spyOn(Thing.collection, 'updateOne');
   try {
     const docs = await Promise.all(
       Array.from({ length: 20 }, (_, n) =>
-        Thing.create({ title: 'b', outbox: [publisher.toOutbox({ id: `b${n}`, version: 0, title: `${tag} ${n}`, price: 5, userId: 'u' })] }),
+        Thing.create({ title: 'b', outbox: [entry(n)] }),
       ),
     );
     await waitFor(() => got.length === 20, 5_000, 'the 20 events');

@@ -166,12 +166,19 @@ describe('readReplica', () => {
     expect(await waiting).toEqual({ _id: id, title: 'elsewhere' });
   });
 
-  it('when the replica never arrives, then null after the timeout', async () => {
+  it('when the replica never arrives, then null after the timeout, having read it again at growing intervals only', async () => {
     const id = idFrom(0);
     const started = Date.now();
-    expect(await readReplica(Listed.modelName, id, read(id), { recheckMs: 50, timeoutMs: 300 })).toBeNull();
+    let reads = 0;
+    const counted = () => {
+      reads++;
+      return read(id)();
+    };
+    // Reads at 0, 50, 150 and 300 ms: the pause doubles each time, up to the deadline.
+    expect(await readReplica(Listed.modelName, id, counted, { recheckMs: 50, timeoutMs: 300 })).toBeNull();
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(Date.now() - started).toBeLessThan(1_500);
+    expect(reads).toBe(4);
   });
 
   it('when the id is old, malformed or in the future, then one read answers at once: nothing can be on its way', async () => {
