@@ -3,6 +3,7 @@ import { compareAndSet, Decision, isObjectId, OrderStatus, OutboxEntry, outboxPl
 import { busSettled, paymentEventWaiting } from '../bus-settled';
 import { OrderCancelledPublisher } from '../events/publishers/order-cancelled-publisher';
 import { ActiveHold } from './active-hold';
+import { rememberCompleted } from './completed-orders';
 
 /** What the buyer reserved, as it was when the order was placed. */
 export interface OrderTicket {
@@ -274,10 +275,13 @@ export async function completeOrder(
     if (done) {
       // As writeStatusChange: the hold is over for good, its marker goes (best effort).
       await ActiveHold.deleteOne({ _id: id }).catch(() => undefined);
+      rememberCompleted(orderJson(done.toObject()));
       return done;
     }
   }
-  return changeOrderStatus(id, plan);
+  const order = await changeOrderStatus(id, plan);
+  if (order?.status === OrderStatus.Complete) rememberCompleted(orderJson(order.toObject()));
+  return order;
 }
 
 const cancelPlan =

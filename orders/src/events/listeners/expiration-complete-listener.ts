@@ -1,4 +1,5 @@
 import { ExpirationCompleteEvent, Listener, MessageContext, OrderStatus, QueueGroups, Subjects } from '@ticketing/common';
+import { completedOrder } from '../../models/completed-orders';
 import { cancelOverdueOrder, holdEndsAt } from '../../models/order';
 
 export class ExpirationCompleteListener extends Listener<ExpirationCompleteEvent> {
@@ -11,6 +12,8 @@ export class ExpirationCompleteListener extends Listener<ExpirationCompleteEvent
   }
 
   async onMessage({ orderId }: ExpirationCompleteEvent['data'], ctx: MessageContext): Promise<void> {
+    // Paid, and completed by this process: nothing to release, nothing to read.
+    if (completedOrder(orderId)) return;
     // Only a hold that is over is released; a paid or already cancelled order stays as it is.
     const { order, cancelled, deferred } = await cancelOverdueOrder(orderId, { requestId: ctx.requestId });
     // The order was stored before order:created went out, so this cannot be a race: retry,

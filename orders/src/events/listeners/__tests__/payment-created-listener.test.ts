@@ -3,7 +3,7 @@ import { ExpirationCompleteEvent, PaymentCreatedEvent, Subjects } from '@ticketi
 import { captureLogger, envelopeOf, InMemoryBus, newId } from '@ticketing/common/testing';
 import { ActiveHold } from '../../../models/active-hold';
 import { cancelOrder, Order } from '../../../models/order';
-import { inSeconds, makeOverdue, paymentEvents, placeOrder, sentEvents, testApp } from '../../../test/helpers';
+import { buyer, inSeconds, makeOverdue, paymentEvents, placeOrder, sentEvents, testApp } from '../../../test/helpers';
 import { ExpirationCompleteListener } from '../expiration-complete-listener';
 import { PaymentCreatedListener } from '../payment-created-listener';
 import { PaymentStartedListener } from '../payment-started-listener';
@@ -40,6 +40,27 @@ describe('PaymentCreatedListener', () => {
     expect(await ActiveHold.findById(orderId)).toBeNull();
     expect((await sentEvents()).published).toEqual([]);
     expect(errors()).toEqual([]);
+  });
+
+  it('when this process completed the order, then GET /api/orders/:id and expiration:complete are answered from the copy it kept, the body equal to what the database gives', async () => {
+    const { app } = testApp();
+    const { orderId, who } = await placeOrder(app);
+    const { listener } = setup();
+    expect(await listener.handle(paid(orderId))).toBe('acked');
+    const fromDatabase = JSON.parse(JSON.stringify((await Order.findById(orderId))!.toJSON()));
+
+    const reads = jest.spyOn(Order, 'findById');
+    const shown = await request(app).get(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(200);
+    const expiration = new ExpirationCompleteListener(new InMemoryBus(), captureLogger().logger);
+    expect(await expiration.handle(envelopeOf<ExpirationCompleteEvent>(Subjects.ExpirationComplete, { orderId }))).toBe('acked');
+    // Not the owner: still 401, from the copy too.
+    await request(app).get(`/api/orders/${orderId}`).set('Cookie', buyer().cookie).expect(401);
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
+
+    expect(shown.body).toEqual(fromDatabase);
+    expect(shown.body).toMatchObject({ id: orderId, status: 'complete', payment: { status: 'paid' } });
+    expect(await Order.findById(orderId)).toMatchObject({ status: 'complete', version: 1 });
   });
 
   it('when the order was cancelled before the payment landed, delivered twice, then it stays cancelled, the event is acked and a warning says payments refunds it', async () => {

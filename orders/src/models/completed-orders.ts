@@ -1,0 +1,28 @@
+import type { orderJson } from './order';
+
+type OrderView = ReturnType<typeof orderJson>;
+
+/** How many completed orders a process keeps: the newest, a few minutes of sales. */
+const KEPT = 2_000;
+const recent = new Map<string, OrderView>();
+
+/**
+ * The orders this process completed lately, as a client sees them. A complete order never
+ * changes again — no status change, payment step or refund applies to it (see
+ * models/order.ts: cancels, holds and failures only touch active orders, refunds only
+ * cancelled ones) — so a copy taken when it completed is never stale. The buyer's last poll
+ * (GET /api/orders/:id reading `complete`) and the order's expiration:complete are answered
+ * from it instead of a database read. Another replica's completions are not here; those are
+ * read from the database, as before.
+ */
+export function rememberCompleted(view: OrderView): void {
+  const id = view.id.toLowerCase();
+  recent.delete(id);
+  recent.set(id, view);
+  if (recent.size > KEPT) recent.delete(recent.keys().next().value as string);
+}
+
+/** The order as the client sees it, when this process completed it lately. */
+export function completedOrder(id: string): OrderView | undefined {
+  return recent.get(id.toLowerCase());
+}
