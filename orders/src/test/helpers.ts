@@ -121,9 +121,8 @@ const isIdValue = (id: unknown) => typeof id === 'string' || id instanceof Types
 /**
  * The call names its documents by `_id` (real MongoDB: the _id index): an `_id` equality,
  * the rest of the filter equalities (the compare-and-set tokens), never operators; or an
- * `_id: {$in: [ids]}` alone. FerretDB 1.24 pushes down only a filter of `_id` alone (an
- * equality or an `$in`, measured); the gate serves `{_id, …equalities}` by `_id` too
- * (tools/README.md).
+ * `_id: {$in: [ids]}` alone. FerretDB 1.24 pushes down only `{_id: X}`; our gate serves
+ * `{_id, …equalities}` and `{_id: {$in}}` by `_id` lookups too (tools/README.md).
  */
 export const isIdLookup = (op: DbOp) => {
   if (!op.filter) return WRITES_WITHOUT_FILTER.has(op.method);

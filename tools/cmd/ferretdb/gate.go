@@ -166,6 +166,11 @@ func (g *gate) exchange(backend net.Conn, fromBackend *bufio.Reader, req []byte)
 		defer g.mu.Unlock()
 	}
 
+	// A find of {_id: {$in: [...]}} is answered by _id lookups (idset.go).
+	if reply, served, err := g.serveIDSet(backend, fromBackend, req); err != nil || served {
+		return reply, err
+	}
+
 	// A filter {_id: X, …} is turned into {_id: X} when that is equivalent (pushdown.go).
 	req, err := g.pushdown(backend, fromBackend, req)
 	if err != nil {
