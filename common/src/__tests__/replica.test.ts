@@ -158,6 +158,25 @@ describe('readReplica', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it('when woken with the document createReplica inserted, then that document is the answer: no second read', async () => {
+    const id = idFrom(0);
+    let reads = 0;
+    const counted = () => {
+      reads++;
+      return read(id)();
+    };
+    const waiting = readReplica(Listed.modelName, id, counted, {
+      recheckMs: 10_000,
+      timeoutMs: 10_000,
+      fromArrival: (stored) => ({ ...(stored as { _id: string; title: string }), handed: true }),
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await createReplica(Listed, { _id: id, title: 'handed over' });
+
+    expect(await waiting).toEqual({ _id: id, title: 'handed over', handed: true });
+    expect(reads).toBe(1);
+  });
+
   it('when the replica lands in another process (no signal here), then the request finds it at its next recheck', async () => {
     const id = idFrom(1);
     const waiting = readReplica(Listed.modelName, id, read(id), { recheckMs: 100, timeoutMs: 5_000 });

@@ -10,17 +10,16 @@ import { replicaArrived } from './replica-arrivals';
  * order is newer than its order:created), so it is left exactly as it is. The `_id` must be
  * the replica's only unique key, or a clash on another key would pass for a redelivery.
  * Either way the replica now exists: a request of this process waiting for it (readReplica)
- * is woken.
+ * is woken, and handed the document as inserted (or left to read the one found there).
  */
 export async function createReplica<T>(model: Model<T>, doc: Partial<T> & { _id: string }): Promise<VersionedOutcome> {
-  let outcome: VersionedOutcome;
   try {
-    await model.create(doc);
-    outcome = 'applied';
+    const created = await model.create(doc);
+    replicaArrived(model.modelName, doc._id, created.toObject() as Record<string, unknown>);
+    return 'applied';
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
-    outcome = 'already-applied';
+    replicaArrived(model.modelName, doc._id);
+    return 'already-applied';
   }
-  replicaArrived(model.modelName, doc._id);
-  return outcome;
 }

@@ -27,20 +27,29 @@ export interface ReplicaWaitOptions {
   maxWaiters: number;
 }
 
+/**
+ * Turns the document `createReplica` just inserted (as stored: `toObject()` of the created
+ * document) into what `read` returns, so a woken request needs no second read.
+ */
+export type FromArrival<T> = (stored: Record<string, unknown>) => T;
+
 export const REPLICA_WAIT: ReplicaWaitOptions = { timeoutMs: 2_000, recheckMs: 250, maxAgeMs: 60_000, maxWaiters: 1_000 };
 
-const waiting = new Map<string, Set<() => void>>();
+const waiting = new Map<string, Set<(stored?: Record<string, unknown>) => void>>();
 let waiters = 0;
 
 const keyOf = (model: string, id: string) => `${model}:${id.toLowerCase()}`;
 
-/** Called once a replica document exists (inserted, or found already there): wakes its waiters. */
-export function replicaArrived(model: string, id: string): void {
+/**
+ * Called once a replica document exists: wakes its waiters, handing them the document as
+ * inserted (`stored`), or nothing when it was found already there (they read it).
+ */
+export function replicaArrived(model: string, id: string, stored?: Record<string, unknown>): void {
   const key = keyOf(model, id);
   const wake = waiting.get(key);
   if (!wake) return;
   waiting.delete(key);
-  for (const w of wake) w();
+  for (const w of wake) w(stored);
 }
 
 /** Whether the id is an ObjectId minted within `maxAgeMs` (a little clock skew allowed ahead). */
@@ -58,15 +67,17 @@ export async function readReplica<T>(
   model: string,
   id: string,
   read: () => Promise<T | null>,
-  opts: Partial<ReplicaWaitOptions> = {},
+  opts: Partial<ReplicaWaitOptions> & { fromArrival?: FromArrival<T> } = {},
 ): Promise<T | null> {
   const o = { ...REPLICA_WAIT, ...opts };
   if (!isRecentObjectId(id, o.maxAgeMs) || waiters >= o.maxWaiters) return read();
   const key = keyOf(model, id);
   let arrived = false;
+  let handed: Record<string, unknown> | undefined;
   let wake: (() => void) | undefined;
-  const onArrival = () => {
+  const onArrival = (stored?: Record<string, unknown>) => {
     arrived = true;
+    handed = stored;
     wake?.();
   };
   // Registered before the first read: an arrival between that read and the wait still counts.
@@ -79,6 +90,11 @@ export async function readReplica<T>(
   let pause = o.recheckMs;
   try {
     for (;;) {
+      // Woken with the document as inserted: no need to read it.
+      if (handed && o.fromArrival) {
+        metrics.replicaWaits.inc({ model, outcome: 'arrived' });
+        return o.fromArrival(handed);
+      }
       arrived = false;
       const doc = await read();
       if (doc) {

@@ -67,7 +67,9 @@ export function createNewOrderRouter({ expirationSeconds, logger }: NewOrderRout
       const ticketId = req.body.ticketId as string;
       // A ticket listed a moment ago may still be on its way here (ticket:created): waited
       // for, briefly, rather than answered 404 (common readReplica).
-      const ticket = await readReplica(Ticket.modelName, ticketId, () => Ticket.findById(ticketId).exec());
+      const ticket = await readReplica(Ticket.modelName, ticketId, () => Ticket.findById(ticketId).exec(), {
+        fromArrival: (stored) => Ticket.hydrate(stored),
+      });
       if (!ticket) throw new NotFoundError();
       const userId = req.currentUser!.id;
       if (ticket.userId === userId) throw new BadRequestError('You cannot buy your own ticket');

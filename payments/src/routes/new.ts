@@ -12,7 +12,7 @@ import {
   ServiceUnavailableError,
   validateRequest,
 } from '@ticketing/common';
-import { Order } from '../models/order';
+import { Order, OrderAttrs } from '../models/order';
 import { Payment, PaymentAttrs, PaymentStatus } from '../models/payment';
 import { PaymentProcessor, Settlement, START_UNCONFIRMED } from '../payment-processor';
 import { isIdempotencyConflict, refusalError } from '../stripe';
@@ -83,7 +83,9 @@ export function createNewPaymentRouter({ processor }: { processor: PaymentProces
 
       // An order placed a moment ago may still be on its way here (order:created): waited
       // for, briefly, rather than answered 404 (common readReplica).
-      const order = await readReplica(Order.modelName, orderId, () => Order.findById(orderId).lean().exec());
+      const order = await readReplica(Order.modelName, orderId, () => Order.findById(orderId).lean().exec(), {
+        fromArrival: (stored) => stored as unknown as OrderAttrs,
+      });
       if (!order) throw new NotFoundError();
       if (order.userId !== req.currentUser!.id) throw new NotAuthorizedError();
 
