@@ -73,19 +73,19 @@ func planIDSet(req []byte) *idSetPlan {
 	if !ok {
 		return nil
 	}
-	elems, err := filter.Elements()
-	if err != nil || len(elems) != 1 || elems[0].Key() != "_id" {
-		return nil
-	}
-	ops, ok := elems[0].Value().DocumentOK()
+	idCond, ok := soleField(filter, "_id")
 	if !ok {
 		return nil
 	}
-	opElems, err := ops.Elements()
-	if err != nil || len(opElems) != 1 || opElems[0].Key() != "$in" {
+	ops, ok := idCond.DocumentOK()
+	if !ok {
 		return nil
 	}
-	arr, ok := opElems[0].Value().ArrayOK()
+	in, ok := soleField(ops, "$in")
+	if !ok {
+		return nil
+	}
+	arr, ok := in.ArrayOK()
 	if !ok {
 		return nil
 	}
@@ -120,6 +120,15 @@ func planIDSet(req []byte) *idSetPlan {
 		ids = append(ids, v)
 	}
 	return &idSetPlan{db: db, coll: coll, requestID: m.requestID, ids: ids}
+}
+
+// soleField returns the value of doc's only field when that field is key.
+func soleField(doc bsoncore.Document, key string) (bsoncore.Value, bool) {
+	elems, err := doc.Elements()
+	if err != nil || len(elems) != 1 || elems[0].Key() != key {
+		return bsoncore.Value{}, false
+	}
+	return elems[0].Value(), true
 }
 
 // serveIDSet answers req itself when it is a find planIDSet serves: the reply

@@ -296,19 +296,7 @@ func TestPushdownAgreesWithFerretDB(t *testing.T) {
 	}
 
 	find := func(c *mongo.Client, filter bson.D) []string {
-		cur, err := c.Database("pd").Collection("docs").Find(ctx, filter)
-		if err != nil {
-			t.Fatalf("%v: %v", filter, err)
-		}
-		var out []bson.M
-		if err = cur.All(ctx, &out); err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, d := range out {
-			got = append(got, fmt.Sprint(d["_id"]))
-		}
-		return got
+		return findShown(t, c.Database("pd").Collection("docs"), filter, "_id")
 	}
 
 	var rewritten counts
@@ -714,6 +702,29 @@ func TestIDIndex(t *testing.T) {
 	t.Logf("query plan: %s; databases: %v", plan(), names)
 }
 
+// findShown runs a find and shows each document found by the given fields
+// (space-separated), in the order returned.
+func findShown(t *testing.T, coll *mongo.Collection, filter bson.D, fields string, opts ...*options.FindOptions) []string {
+	t.Helper()
+	cur, err := coll.Find(context.Background(), filter, opts...)
+	if err != nil {
+		t.Fatalf("%v: %v", filter, err)
+	}
+	var out []bson.M
+	if err = cur.All(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range out {
+		var shown []any
+		for _, f := range strings.Fields(fields) {
+			shown = append(shown, d[f])
+		}
+		got = append(got, fmt.Sprint(shown...))
+	}
+	return got
+}
+
 // TestIDSet checks the gate's own answer to a find of {_id: {$in: [...]}}:
 // the same documents FerretDB alone returns (in _id order), one lookup per id
 // instead of a scan, and everything else passed through.
@@ -734,19 +745,7 @@ func TestIDSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := func(c *mongo.Client, filter bson.D, opts ...*options.FindOptions) []string {
-		cur, err := c.Database("pd").Collection(coll).Find(ctx, filter, opts...)
-		if err != nil {
-			t.Fatalf("%v: %v", filter, err)
-		}
-		var out []bson.M
-		if err = cur.All(ctx, &out); err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, d := range out {
-			got = append(got, fmt.Sprint(d["_id"], d["n"], d["sub"]))
-		}
-		return got
+		return findShown(t, c.Database("pd").Collection(coll), filter, "_id n sub", opts...)
 	}
 	in := func(vals ...any) bson.D {
 		return bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A(vals)}}}}
