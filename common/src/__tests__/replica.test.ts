@@ -35,7 +35,10 @@ async function writeCount(current: CounterAttrs, count: number): Promise<Counter
 }
 
 /** Counts one more, by compare-and-set; `beforeWrite` runs between the read and the write of every round. */
-function increment(id: string, opts: { attempts?: number; beforeWrite?: () => Promise<unknown> } = {}) {
+function increment(
+  id: string,
+  opts: { attempts?: number; beforeWrite?: () => Promise<unknown>; optimistic?: () => Promise<CounterAttrs | null> } = {},
+) {
   const reads: number[] = [];
   const outcome = compareAndSet({
     documentName: 'Counter',
@@ -51,6 +54,7 @@ function increment(id: string, opts: { attempts?: number; beforeWrite?: () => Pr
       await opts.beforeWrite?.();
       return writeCount(current, count);
     },
+    optimistic: opts.optimistic,
   });
   return { outcome, reads };
 }
@@ -97,6 +101,21 @@ describe('compareAndSet', () => {
     expect(reads).toHaveLength(3);
     // Only the other writer's changes landed.
     expect(await readCounter('c3')).toEqual({ _id: 'c3', count: 3, version: 3 });
+  });
+
+  it('when the optimistic write lands, then nothing is read; when it misses, the rounds read and decide as usual', async () => {
+    await Counter.create({ _id: 'c5', count: 0, version: 0 });
+    // The common case of this counter: at 0, it goes to 1 in one conditional write.
+    const fromZero = () =>
+      Counter.findOneAndUpdate({ _id: 'c5', count: 0 }, { $set: { count: 1 }, $inc: { version: 1 } }, { new: true }).lean().exec();
+
+    const first = increment('c5', { optimistic: fromZero });
+    expect(await first.outcome).toEqual({ _id: 'c5', count: 1, version: 1 });
+    expect(first.reads).toEqual([]);
+
+    const second = increment('c5', { optimistic: fromZero });
+    expect(await second.outcome).toEqual({ _id: 'c5', count: 2, version: 2 });
+    expect(second.reads).toEqual([1]);
   });
 
   it('when a route runs out of attempts, then the client gets 503 with Retry-After in the error shape', async () => {

@@ -37,6 +37,14 @@ export interface CompareAndSetSteps<Doc, Change, Done, Written> {
    * got there first. Only called for a document that exists: with none, `plan` answers `done`.
    */
   write(current: NonNullable<Doc>, change: Change): PromiseLike<Written | null>;
+  /**
+   * The common case written without a read, before the first round: one conditional write
+   * whose filter states everything `plan` would check for it (a status, a missing field),
+   * so it lands only where `plan` would have written the same change. Answers null when it
+   * did not land; the rounds then read and decide as usual. Saves the read of the path that
+   * runs most, and cannot write over a state `plan` would have refused.
+   */
+  optimistic?(): PromiseLike<Written | null>;
 }
 
 /**
@@ -44,11 +52,15 @@ export interface CompareAndSetSteps<Doc, Change, Done, Written> {
  * (DESIGN.md §4: never check-then-save). Every round decides on a fresh read, so a change is
  * never written over a state `plan` did not see. Returns what `plan` answered without a
  * write, or what the landed write answered. After `attempts` lost rounds:
- * ConcurrentUpdateError (503).
+ * ConcurrentUpdateError (503). An `optimistic` write, when given, is tried first.
  */
 export async function compareAndSet<Doc, Change, Done, Written>(
   steps: CompareAndSetSteps<Doc, Change, Done, Written>,
 ): Promise<Done | Written> {
+  if (steps.optimistic) {
+    const written = await steps.optimistic();
+    if (written !== null) return written;
+  }
   for (let round = 1; round <= steps.attempts; round++) {
     const current = await steps.read();
     const decision = steps.plan(current);

@@ -221,7 +221,11 @@ const readOrder = async (id: string): Promise<OrderDoc | null> => (isObjectId(id
  * afterwards, or null when there is no such order. A write storm that outlasts every
  * round is a ConcurrentUpdateError (503).
  */
-export function changeOrderStatus(id: string, plan: (order: OrderDoc) => StatusChange | undefined): Promise<OrderDoc | null> {
+export function changeOrderStatus(
+  id: string,
+  plan: (order: OrderDoc) => StatusChange | undefined,
+  optimistic?: () => Promise<OrderDoc | null>,
+): Promise<OrderDoc | null> {
   return compareAndSet({
     documentName: 'Order',
     id,
@@ -231,8 +235,18 @@ export function changeOrderStatus(id: string, plan: (order: OrderDoc) => StatusC
       const change = order && plan(order);
       return change ? { write: change } : { done: order };
     },
-    write: writeStatusChange,
+    write: async (order, change) => endHoldIfFinal(await writeStatusChange(order, change)),
+    optimistic: optimistic && isObjectId(id) ? async () => endHoldIfFinal(await optimistic()) : undefined,
   });
+}
+
+/**
+ * After a status change: once the hold is over for good, its marker goes. Best effort — the
+ * write is what counts, and a marker left behind is removed by the sweeper when it comes due.
+ */
+async function endHoldIfFinal(updated: OrderDoc | null): Promise<OrderDoc | null> {
+  if (updated && !isActive(updated)) await ActiveHold.deleteOne({ _id: updated.id }).catch(() => undefined);
+  return updated;
 }
 
 /** The status change as one conditional write; null when the order changed since it was read. */
@@ -248,38 +262,29 @@ async function writeStatusChange(order: OrderDoc, change: StatusChange): Promise
     },
     { new: true },
   );
-  // The hold is over for good: its marker goes. Best effort — the write above is what
-  // counts, and a marker left behind is removed by the sweeper when it comes due.
-  if (updated && !isActive(updated)) await ActiveHold.deleteOne({ _id: order.id }).catch(() => undefined);
   return updated;
 }
 
 /**
- * payment:created: the order is paid. The common case — a held order (`created`) — is one
- * conditional write without a read: a status change whose only condition is the status
- * (a concurrent cancel changes it first and this write misses), and which stores no event.
- * Anything else (already complete, cancelled, unknown) goes through changeOrderStatus with
- * `plan`, which decides on the order as read. Returns the order as stored afterwards.
+ * payment:created: payment `paymentId` paid the order, which completes it while it is
+ * active. The common case — a held order (`created`) — is one conditional write without a
+ * read: a status change whose only condition is the status (a concurrent cancel changes it
+ * first and this write misses), and which stores no event. Anything else (already complete,
+ * cancelled, unknown) goes through changeOrderStatus, which decides on the order as read.
+ * Returns the order as stored afterwards, null for an unknown order.
  */
-export async function completeOrder(
-  id: string,
-  set: Partial<OrderAttrs>,
-  plan: (order: OrderDoc) => StatusChange | undefined,
-): Promise<OrderDoc | null> {
-  if (isObjectId(id)) {
-    const done = await Order.findOneAndUpdate(
-      { _id: id, status: OrderStatus.Created },
-      { $set: { ...set, status: OrderStatus.Complete }, $inc: { version: 1 } },
-      { new: true },
-    );
-    if (done) {
-      // As writeStatusChange: the hold is over for good, its marker goes (best effort).
-      await ActiveHold.deleteOne({ _id: id }).catch(() => undefined);
-      rememberCompleted(orderJson(done.toObject()));
-      return done;
-    }
-  }
-  const order = await changeOrderStatus(id, plan);
+export async function completeOrder(id: string, paymentId: string): Promise<OrderDoc | null> {
+  const set = { paymentId, payment: { id: paymentId, status: 'paid' as const } };
+  const order = await changeOrderStatus(
+    id,
+    (o) => (isActive(o) ? { status: OrderStatus.Complete, set } : undefined),
+    () =>
+      Order.findOneAndUpdate(
+        { _id: id, status: OrderStatus.Created },
+        { $set: { ...set, status: OrderStatus.Complete }, $inc: { version: 1 } },
+        { new: true },
+      ).exec(),
+  );
   if (order?.status === OrderStatus.Complete) rememberCompleted(orderJson(order.toObject()));
   return order;
 }
@@ -346,7 +351,12 @@ export interface PaymentStep {
  * undefined when the step does not apply (already applied, overtaken, order paid).
  * The same `{_id, version, holdVersion}` equality filter as changeOrderStatus.
  */
-function changePayment(id: string, plan: (order: OrderDoc) => PaymentStep | undefined): Promise<PaymentStepOutcome> {
+function changePayment(
+  id: string,
+  plan: (order: OrderDoc) => PaymentStep | undefined,
+  optimistic?: { filter: Record<string, unknown>; step: PaymentStep },
+): Promise<PaymentStepOutcome> {
+  const landed = (res: { matchedCount: number }) => (res.matchedCount === 1 ? ('applied' as const) : null);
   return compareAndSet({
     documentName: 'Order',
     id,
@@ -357,10 +367,11 @@ function changePayment(id: string, plan: (order: OrderDoc) => PaymentStep | unde
       const step = plan(order);
       return step ? { write: step } : { done: 'ignored' };
     },
-    write: async (order, step) => {
-      const res = await Order.updateOne(asRead(order), { ...step, $inc: { holdVersion: 1 } });
-      return res.matchedCount === 1 ? 'applied' : null;
-    },
+    write: async (order, step) => landed(await Order.updateOne(asRead(order), { ...step, $inc: { holdVersion: 1 } })),
+    optimistic:
+      optimistic && isObjectId(id)
+        ? async () => landed(await Order.updateOne({ _id: id, ...optimistic.filter }, { ...optimistic.step, $inc: { holdVersion: 1 } }))
+        : undefined,
   });
 }
 
@@ -374,24 +385,20 @@ function changePayment(id: string, plan: (order: OrderDoc) => PaymentStep | unde
  * sweeper, which reads the order and moves the marker to the hold's new end. That saves
  * the payment path two database commands (the marker's write and its read-back).
  */
-export async function extendHold(id: string, paymentId: string, holdUntil: Date): Promise<PaymentStepOutcome> {
-  // The common case, a first payment of a held order, in one conditional write (no read):
-  // its filter says everything the plan below would check, and the gate makes it atomic.
-  // `holdVersion` is still bumped, so a status change planned on an earlier read misses.
-  if (isObjectId(id)) {
-    const first = await Order.updateOne(
-      { _id: id, status: OrderStatus.Created, payment: null },
-      { $set: { holdUntil, payment: { id: paymentId, status: 'pending', holdUntil } }, $inc: { holdVersion: 1 } },
-    );
-    if (first.matchedCount === 1) return 'applied';
-  }
-  // Anything else (a retry after a failed attempt, a redelivery, an order not held): read, then decide.
-  return changePayment(id, (order) => {
-    if (!CANCELLABLE.has(order.status)) return undefined;
-    const seen = order.payment;
-    if (seen?.id === paymentId && !(seen.holdUntil && seen.holdUntil < holdUntil)) return undefined;
-    return { $set: { holdUntil, payment: { id: paymentId, status: 'pending', holdUntil } } };
-  });
+export function extendHold(id: string, paymentId: string, holdUntil: Date): Promise<PaymentStepOutcome> {
+  const step = { $set: { holdUntil, payment: { id: paymentId, status: 'pending', holdUntil } } };
+  return changePayment(
+    id,
+    (order) => {
+      if (!CANCELLABLE.has(order.status)) return undefined;
+      const seen = order.payment;
+      if (seen?.id === paymentId && !(seen.holdUntil && seen.holdUntil < holdUntil)) return undefined;
+      return step;
+    },
+    // The common case, a first payment of a held order, without a read: `holdVersion` is
+    // still bumped, so a status change planned on an earlier read misses.
+    { filter: { status: OrderStatus.Created, payment: null }, step },
+  );
 }
 
 /**

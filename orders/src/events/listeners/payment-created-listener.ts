@@ -1,8 +1,6 @@
 import { Listener, MessageContext, OrderStatus, PaymentCreatedEvent, QueueGroups, Subjects } from '@ticketing/common';
 import { completeOrder } from '../../models/order';
 
-const PAYABLE = new Set<OrderStatus>([OrderStatus.Created, OrderStatus.AwaitingPayment]);
-
 export class PaymentCreatedListener extends Listener<PaymentCreatedEvent> {
   readonly subject = Subjects.PaymentCreated;
   readonly queueGroupName = QueueGroups.Orders;
@@ -13,12 +11,9 @@ export class PaymentCreatedListener extends Listener<PaymentCreatedEvent> {
   }
 
   async onMessage({ id, orderId, stripeId }: PaymentCreatedEvent['data'], ctx: MessageContext): Promise<void> {
-    // No event: no other service listens for a completed order. Decided by the same
-    // compare-and-set as every cancel, so a cancel and this payment cannot both win.
-    const paid = { paymentId: id, payment: { id, status: 'paid' as const } };
-    const order = await completeOrder(orderId, paid, (o) =>
-      PAYABLE.has(o.status) ? { status: OrderStatus.Complete, set: paid } : undefined,
-    );
+    // No event: no other service listens for a completed order. A conditional write on the
+    // status, like every cancel's, so a cancel and this payment cannot both win.
+    const order = await completeOrder(orderId, id);
     if (!order) throw new Error(`payment ${id} for unknown order ${orderId}`);
     if (order.status === OrderStatus.Cancelled) {
       // Orders cancelled first, so order:cancelled is on its way to payments, which refunds
