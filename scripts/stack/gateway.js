@@ -30,7 +30,10 @@ function sendError(res, status, message) {
  * that no API owns. A service that is expected but not (yet) answering → 503.
  */
 function createGateway(targets, { clientExpected = true } = {}) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // Idle upstream connections are dropped after 30 s, well before the services close them
+  // (common SERVICE_KEEP_ALIVE_MS, 65 s): reusing one the service is closing would turn a
+  // request into a reset and a 502.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 30_000 });
   return http.createServer((req, res) => {
     let pathname;
     try {

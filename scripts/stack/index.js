@@ -199,7 +199,8 @@ async function startClient(run) {
   if (run.opts.apiOnly) return;
   run.clientPort = await freePort();
   const env = { ...run.env, PORT: String(run.clientPort), API_INTERNAL_URL: run.url, NEXT_TELEMETRY_DISABLED: '1' };
-  const startArgs = ['start', '-p', String(run.clientPort), '-H', '127.0.0.1'];
+  // Idle connections kept longer than the gateway keeps them (see gateway.js), as the services do.
+  const startArgs = ['start', '-p', String(run.clientPort), '-H', '127.0.0.1', '--keepAliveTimeout', '65000'];
   if (run.images) {
     const args = ['node', '../node_modules/next/dist/bin/next', ...startArgs];
     run.services.push(images.startContainer({ name: 'client', env, runDir: run.runDir, logFile: path.join(run.logDir, 'client.log'), args }));

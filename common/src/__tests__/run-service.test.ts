@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { spawn, ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import express from 'express';
@@ -108,3 +109,31 @@ it('when runService has started a service, then an envelope built without a sour
     await svc.stop();
   }
 });
+
+it('when a connection stays idle longer than Node\'s default 5 s, then the service still serves the next request on it (a proxy in front keeps it longer)', async () => {
+  const app = express().get('/ping', (_req, res) => {
+    res.send('pong');
+  });
+  const svc = await runService({ name: 'demo-keepalive', logger: captureLogger().logger, port: 0, app: () => app });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = () =>
+    new Promise<{ body: string; socket: unknown }>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: svc.port, path: '/ping', agent }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ body, socket: req.socket }));
+      });
+      req.on('error', reject);
+    });
+  try {
+    const first = await get();
+    await new Promise((r) => setTimeout(r, 6_000));
+    const second = await get();
+    expect(second.body).toBe('pong');
+    // The same connection, not a new one after the service closed the old.
+    expect(second.socket).toBe(first.socket);
+  } finally {
+    agent.destroy();
+    await svc.stop();
+  }
+}, 20_000);

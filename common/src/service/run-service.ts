@@ -53,6 +53,9 @@ export interface RunningService {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long a service keeps an idle client connection open: longer than any proxy in front. */
+export const SERVICE_KEEP_ALIVE_MS = 65_000;
+
 /** Connects with retries: in a cluster the database pod may start after the service. */
 export async function connectMongo(uri: string, logger: Logger, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -126,6 +129,12 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
   if (def.onStart) await def.onStart(deps);
 
   const server = http.createServer(def.app(deps));
+  // A proxy in front (ingress-nginx keeps idle upstream connections 60 s, the local
+  // gateway 30 s) must give up an idle connection before the service does: a request it
+  // sends on a connection the service is just closing gets a reset, which the client sees
+  // as a 502. Node's default is 5 s.
+  server.keepAliveTimeout = SERVICE_KEEP_ALIVE_MS;
+  server.headersTimeout = SERVICE_KEEP_ALIVE_MS + 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(def.port, () => resolve());
@@ -166,7 +175,9 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
         process.exit(1);
       }, def.shutdownTimeoutMs ?? 20_000);
       force.unref();
-      // Stop accepting; requests in flight finish; idle keep-alive sockets are closed.
+      // Stop accepting; requests in flight finish; idle keep-alive sockets are closed, and
+      // so is each connection whose request finishes from now on (not kept the usual 65 s).
+      server.keepAliveTimeout = 1;
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await closed;
