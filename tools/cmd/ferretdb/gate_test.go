@@ -31,7 +31,7 @@ func startStackWith(t *testing.T, st *stats) stack {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	f, err := newFerretDB(t.TempDir(), logger)
+	f, err := newFerretDB(t.TempDir(), "normal", logger)
 	if err != nil {
 		t.Fatal(err)
 	}

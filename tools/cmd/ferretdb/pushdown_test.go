@@ -34,7 +34,7 @@ func startPushdownStack(t *testing.T) stack {
 func startPushdownStackIn(t *testing.T, dir string) stack {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f, err := newFerretDB(dir, logger)
+	f, err := newFerretDB(dir, "normal", logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,7 +143,17 @@ func (s *stats) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveStats serves s on ln until the returned stop function is called.
 func serveStats(s *stats, ln net.Listener) (stop func()) {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
+	var h http.Handler = s
+	if os.Getenv("FERRETDB_PPROF") == "1" {
+		// Go's profiler beside the counters, for measuring where a gate's CPU goes
+		// (`go tool pprof http://<stats addr>/debug/pprof/profile?seconds=10`).
+		mux := http.NewServeMux()
+		mux.Handle("/stats", s)
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		h = mux
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
