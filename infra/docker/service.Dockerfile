@@ -78,7 +78,7 @@ ARG SERVICE
 ENV NODE_ENV=production
 # A small young generation and a bounded heap: resident memory stays near 100 MB under
 # load (bench/README.md); the services hold little in memory beyond the ticket list.
-ENV NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=96"
+ENV NODE_OPTIONS="--max-semi-space-size=1 --max-old-space-size=96"
 WORKDIR /app
 # Everything stays root-owned, read-only to the unprivileged user below.
 COPY package.json ./

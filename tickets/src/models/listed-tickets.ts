@@ -98,6 +98,16 @@ export class ListedTickets {
     return true;
   }
 
+  /**
+   * The ticket as this model last saw it, while it is listed (for sale); undefined when it
+   * is reserved or unknown here. May be stale (another replica's change not refreshed yet):
+   * a write that relies on it must check its version in its filter.
+   */
+  listed(id: string): ListedTicketState | undefined {
+    const json = this.entries.get(id)?.json;
+    return json === undefined ? undefined : (JSON.parse(json) as ListedTicketState);
+  }
+
   /** A stored ticket (document or lean object) into the model. */
   applyStored(doc: { _id: unknown; version: number; title: string; price: number; userId: string; orderId?: string | null }): boolean {
     return this.apply({

@@ -89,7 +89,11 @@ export type TicketWrite<T> = () => Promise<T | null>;
  * lost round is someone else's successful write: only a write storm on one ticket runs out
  * of rounds (ConcurrentUpdateError, 503 "Ticket is busy, try again").
  */
-export function changeTicket<T>(id: string, plan: (ticket: TicketDoc | null) => Decision<TicketWrite<T>, T>): Promise<T> {
+export function changeTicket<T>(
+  id: string,
+  plan: (ticket: TicketDoc | null) => Decision<TicketWrite<T>, T>,
+  optimistic?: TicketWrite<T>,
+): Promise<T> {
   return compareAndSet({
     documentName: 'Ticket',
     id,
@@ -97,8 +101,17 @@ export function changeTicket<T>(id: string, plan: (ticket: TicketDoc | null) => 
     read: async () => (isObjectId(id) ? await Ticket.findById(id) : null),
     plan,
     write: (_ticket, write) => write(),
+    // The common case written without a read (common compareAndSet): null when it missed.
+    ...(optimistic ? { optimistic } : {}),
   });
 }
+
+/**
+ * What a conditional write needs of the ticket it changes: the compare-and-set tokens
+ * (version, holder) and what the event repeats unchanged (the seller). A read document,
+ * or a state known some other way (the list's copy), which the write's filter then checks.
+ */
+export type TicketTokens = Pick<TicketAttrs, 'version' | 'userId' | 'orderId'> & { _id: Types.ObjectId | string };
 
 /**
  * Stores `next` as the ticket's following version together with its ticket:updated event, in
@@ -107,14 +120,14 @@ export function changeTicket<T>(id: string, plan: (ticket: TicketDoc | null) => 
  * (remembering does not bump the version). Returns null when another write got there first.
  */
 export async function saveNextVersion(
-  current: TicketDoc,
+  current: TicketTokens,
   next: TicketState,
   requestId?: string,
 ): Promise<TicketDoc | null> {
   const version = current.version + 1;
   const entry = new TicketUpdatedPublisher().toOutbox(
     {
-      id: current.id,
+      id: String(current._id),
       version,
       title: next.title,
       price: next.price,

@@ -1,5 +1,5 @@
 import { EventOutOfOrderError, Listener, MessageContext, OrderCreatedEvent, QueueGroups, Subjects } from '@ticketing/common';
-import { changeTicket, saveNextVersion } from '../../models/ticket';
+import { changeTicket, saveNextVersion, TicketTokens } from '../../models/ticket';
 import { listedTickets } from '../../models/listed-tickets';
 
 /** An order now holds the ticket: reserve it (orderId set, version+1, ticket:updated). */
@@ -15,6 +15,16 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
   async onMessage(data: OrderCreatedEvent['data'], { requestId, logger }: MessageContext): Promise<void> {
     const orderId = data.id;
     const ticketId = data.ticket.id;
+    const reserve = async (current: TicketTokens, listing: { title: string; price: number }) => {
+      const saved = await saveNextVersion(current, { title: listing.title, price: listing.price, orderId }, requestId);
+      if (saved) listedTickets.applyStored(saved);
+      return saved && 'reserved';
+    };
+    // For sale as the list knows it: reserved without reading the ticket first, by the same
+    // conditional write, which misses (null: read, then decide) unless the stored ticket is
+    // still at that version, unheld, and the order not released meanwhile.
+    const forSale = listedTickets.listed(ticketId);
+    const optimistic = forSale && (() => reserve({ _id: ticketId, version: forSale.version, userId: forSale.userId }, forSale));
     const outcome = await changeTicket(ticketId, (ticket) => {
       // Tickets are never deleted: the order names one we should have; retried, then dead-lettered.
       if (!ticket) throw new Error(`ticket ${ticketId} of order ${orderId} not found`);
@@ -26,14 +36,8 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
       if (ticket.orderId) {
         throw new EventOutOfOrderError(`ticket ${ticketId} is still reserved by order ${ticket.orderId}`);
       }
-      return {
-        write: async () => {
-          const saved = await saveNextVersion(ticket, { title: ticket.title, price: ticket.price, orderId }, requestId);
-          if (saved) listedTickets.applyStored(saved);
-          return saved && 'reserved';
-        },
-      };
-    });
+      return { write: () => reserve(ticket, ticket) };
+    }, optimistic);
     logger.info({ ticketId, orderId, outcome }, 'order:created handled');
   }
 }
