@@ -2,11 +2,14 @@ import { Router } from 'express';
 import mongoose, { Schema } from 'mongoose';
 import request from 'supertest';
 import {
+  applyNextVersion,
+  clearKeptArrivals,
   compareAndSet,
   ConcurrentUpdateError,
   createApp,
   createReplica,
   Decision,
+  keepArrivals,
   readReplica,
   ServiceUnavailableError,
 } from '../index';
@@ -180,7 +183,7 @@ describe('readReplica', () => {
   it('when woken with the document createReplica inserted, then that document is the answer: no second read', async () => {
     const id = idFrom(0);
     let reads = 0;
-    const counted = () => {
+    const counted = (): Promise<object | null> => {
       reads++;
       return read(id)();
     };
@@ -243,5 +246,86 @@ describe('readReplica', () => {
     expect(await readReplica(Listed.modelName, id, read(id), { maxWaiters: 2, timeoutMs: 5_000 })).toBeNull();
     expect(Date.now() - started).toBeLessThan(300);
     expect(await Promise.all(waiting)).toEqual([null, null]);
+  });
+});
+
+describe('keepArrivals', () => {
+  interface PaidAttrs {
+    _id: string;
+    status: string;
+    version: number;
+  }
+  const Kept = mongoose.model<PaidAttrs>('KeptThing', new Schema({ _id: String, status: String, version: Number }, { versionKey: false }));
+  const asStored = (stored: Record<string, unknown>) => stored as unknown as PaidAttrs;
+  const newKeyId = () => new mongoose.Types.ObjectId().toHexString();
+  /** A read that counts how often the request reached the database. */
+  const counting = (id: string) => {
+    const counter = { reads: 0 };
+    const read = () => {
+      counter.reads++;
+      return Kept.findById(id).lean().exec();
+    };
+    return { counter, read };
+  };
+
+  afterEach(() => clearKeptArrivals());
+
+  it('when a request names a replica that arrived a moment ago, then the kept copy answers it without a read', async () => {
+    keepArrivals(Kept.modelName, { forMs: 5_000, max: 10 });
+    const id = newKeyId();
+    await createReplica(Kept, { _id: id, status: 'created', version: 0 });
+    const { counter, read } = counting(id);
+
+    expect(await readReplica(Kept.modelName, id, read, { fromArrival: asStored })).toMatchObject({ _id: id, status: 'created' });
+    expect(counter.reads).toBe(0);
+  });
+
+  it('when the replica changed in this process since (applyNextVersion), then the request reads the stored replica', async () => {
+    keepArrivals(Kept.modelName, { forMs: 5_000, max: 10 });
+    const id = newKeyId();
+    await createReplica(Kept, { _id: id, status: 'created', version: 0 });
+    await applyNextVersion(Kept, id, 1, { status: 'cancelled' });
+    const { counter, read } = counting(id);
+
+    expect(await readReplica(Kept.modelName, id, read, { fromArrival: asStored })).toMatchObject({ status: 'cancelled', version: 1 });
+    expect(counter.reads).toBe(1);
+  });
+
+  it('when the copy is older than its bound, or beyond the cap, then the request reads the stored replica', async () => {
+    keepArrivals(Kept.modelName, { forMs: 200, max: 2 });
+    const old = newKeyId();
+    await createReplica(Kept, { _id: old, status: 'created', version: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    const stale = counting(old);
+    expect(await readReplica(Kept.modelName, old, stale.read, { fromArrival: asStored })).toMatchObject({ _id: old });
+    expect(stale.counter.reads).toBe(1);
+
+    const ids = [newKeyId(), newKeyId(), newKeyId()];
+    for (const id of ids) await createReplica(Kept, { _id: id, status: 'created', version: 0 });
+    const first = counting(ids[0]);
+    const last = counting(ids[2]);
+    await readReplica(Kept.modelName, ids[0], first.read, { fromArrival: asStored });
+    await readReplica(Kept.modelName, ids[2], last.read, { fromArrival: asStored });
+    expect([first.counter.reads, last.counter.reads]).toEqual([1, 0]);
+  });
+
+  it('when no service asked to keep a model, or a request gives no fromArrival, then every request reads', async () => {
+    const NotKept = mongoose.model<PaidAttrs>('NotKeptThing', new Schema({ _id: String, status: String, version: Number }, { versionKey: false }));
+    const id = newKeyId();
+    await createReplica(NotKept, { _id: id, status: 'created', version: 0 });
+    let reads = 0;
+    const read = () => {
+      reads++;
+      return NotKept.findById(id).lean().exec();
+    };
+    await readReplica(NotKept.modelName, id, read, { fromArrival: asStored });
+    expect(reads).toBe(1);
+
+    keepArrivals(Kept.modelName, { forMs: 5_000, max: 10 });
+    const other = newKeyId();
+    await createReplica(Kept, { _id: other, status: 'created', version: 0 });
+    const plain = counting(other);
+    await readReplica(Kept.modelName, other, plain.read);
+    expect(plain.counter.reads).toBe(1);
   });
 });

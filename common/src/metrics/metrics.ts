@@ -47,7 +47,7 @@ export const metrics = {
   busConnected: gauge('bus_connected', '1 while connected to NATS Streaming'),
   replicaWaits: counter(
     'replica_waits_total',
-    'Requests that waited for a replica document an event was still bringing: outcome = arrived or timed_out',
+    'Requests that needed a replica document an event was still bringing, or had just brought: outcome = arrived, timed_out, or kept (answered from the copy kept since it arrived, keepArrivals)',
     ['model', 'outcome'],
   ),
   mongoCommands: counter('mongodb_commands_total', 'Commands sent to the service database', ['command']),

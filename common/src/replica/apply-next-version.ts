@@ -1,5 +1,6 @@
 import type { Model } from 'mongoose';
 import { EventOutOfOrderError } from '../bus/listener';
+import { replicaChanged } from './replica-arrivals';
 
 export type VersionedOutcome = 'applied' | 'already-applied';
 
@@ -17,7 +18,11 @@ export async function applyNextVersion(
   set: Record<string, unknown>,
 ): Promise<VersionedOutcome> {
   const applied = await model.findOneAndUpdate({ _id: id, version: version - 1 }, { $set: { ...set, version } });
-  if (applied) return 'applied';
+  if (applied) {
+    // A copy of the replica kept since it arrived (keepArrivals) is out of date now.
+    replicaChanged(model.modelName, id);
+    return 'applied';
+  }
   const local = (await model.findById(id, { version: 1 }).lean()) as { version?: number } | null;
   if (local && typeof local.version === 'number' && local.version >= version) return 'already-applied';
   throw new EventOutOfOrderError(

@@ -40,11 +40,74 @@ let waiters = 0;
 
 const keyOf = (model: string, id: string) => `${model}:${id.toLowerCase()}`;
 
+/** How long, and how many, arrivals of one model a process keeps (`keepArrivals`). */
+export interface KeptArrivals {
+  forMs: number;
+  max: number;
+}
+const keeping = new Map<string, KeptArrivals>();
+/** Kept arrivals by key, oldest first (a new arrival of a key goes to the end). */
+const kept = new Map<string, { model: string; stored: Record<string, unknown>; at: number }>();
+
+/**
+ * Keeps the replicas of `model` that this process's listener inserted, for `forMs` (at most
+ * `max`), so that a request naming one right after it arrived (the client that pays the
+ * moment it has its order) is answered from the copy, without a read. Only for a replica
+ * whose copy stays true enough: fields that never change, and a status the caller checks
+ * again where it matters (payments reads the order's status again after storing the
+ * attempt, DESIGN.md §4). A change this process makes through `applyNextVersion` drops the
+ * copy at once; one another replica of the service applies is unseen here, so a copy may
+ * be stale for at most `forMs` (the staleness bound). Off unless a service asks for it.
+ */
+export function keepArrivals(model: string, policy: KeptArrivals): void {
+  keeping.set(model, policy);
+}
+
+/** The replica changed after it arrived: its kept copy (if any) is no longer used. */
+export function replicaChanged(model: string, id: string): void {
+  kept.delete(keyOf(model, id));
+}
+
+/** Forgets every kept copy (tests: the database was emptied); what is kept from now on stays as asked. */
+export function clearKeptArrivals(): void {
+  kept.clear();
+}
+
+function keep(model: string, id: string, stored: Record<string, unknown>): void {
+  const policy = keeping.get(model);
+  if (!policy) return;
+  const key = keyOf(model, id);
+  const now = Date.now();
+  kept.delete(key);
+  kept.set(key, { model, stored, at: now });
+  // Oldest first: drop what is past its time (any model's policy) or over the cap.
+  for (const [k, v] of kept) {
+    const p = keeping.get(v.model);
+    if (p && now - v.at <= p.forMs && kept.size <= p.max) break;
+    kept.delete(k);
+  }
+}
+
+/** The kept copy of the replica, while it may be used. */
+function keptCopy(model: string, id: string): Record<string, unknown> | undefined {
+  const policy = keeping.get(model);
+  if (!policy) return undefined;
+  const key = keyOf(model, id);
+  const k = kept.get(key);
+  if (!k) return undefined;
+  if (Date.now() - k.at > policy.forMs) {
+    kept.delete(key);
+    return undefined;
+  }
+  return k.stored;
+}
+
 /**
  * Called once a replica document exists: wakes its waiters, handing them the document as
  * inserted (`stored`), or nothing when it was found already there (they read it).
  */
 export function replicaArrived(model: string, id: string, stored?: Record<string, unknown>): void {
+  if (stored) keep(model, id, stored);
   const key = keyOf(model, id);
   const wake = waiting.get(key);
   if (!wake) return;
@@ -62,6 +125,7 @@ export function isRecentObjectId(id: string, maxAgeMs: number, now = Date.now())
 /**
  * Reads a replica document with `read`; when it is missing and its id is recent, waits for
  * it (see above) and reads again, until `timeoutMs`. Returns what the last read returned.
+ * With `fromArrival`, a copy kept by `keepArrivals` answers first, without a read.
  */
 export async function readReplica<T>(
   model: string,
@@ -70,6 +134,12 @@ export async function readReplica<T>(
   opts: Partial<ReplicaWaitOptions> & { fromArrival?: FromArrival<T> } = {},
 ): Promise<T | null> {
   const o = { ...REPLICA_WAIT, ...opts };
+  // Arrived a moment ago and kept (keepArrivals): the copy, without a read.
+  const copy = o.fromArrival && keptCopy(model, id);
+  if (copy) {
+    metrics.replicaWaits.inc({ model, outcome: 'kept' });
+    return o.fromArrival!(copy);
+  }
   if (!isRecentObjectId(id, o.maxAgeMs) || waiters >= o.maxWaiters) return read();
   const key = keyOf(model, id);
   let arrived = false;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
+import { clearKeptArrivals } from '../replica/replica-arrivals';
 
 let memoryServer: { getUri(): string; stop(): Promise<unknown> } | undefined;
 
@@ -20,8 +21,12 @@ export async function connectTestDatabase(): Promise<void> {
   await Promise.all(mongoose.modelNames().map((n) => mongoose.model(n).init()));
 }
 
-/** Empties every collection but keeps indexes (unique keys are part of what is tested). */
+/**
+ * Empties every collection but keeps indexes (unique keys are part of what is tested), and
+ * forgets the replica copies kept since they arrived (keepArrivals): they were of that data.
+ */
 export async function clearTestDatabase(): Promise<void> {
+  clearKeptArrivals();
   const db = mongoose.connection.db;
   if (!db) return;
   const collections = await db.collections();

@@ -1,5 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
-import { OrderStatus } from '@ticketing/common';
+import { keepArrivals, OrderStatus } from '@ticketing/common';
 
 /** The payments service's replica of an order: what it needs to decide whether to charge. */
 export interface OrderAttrs {
@@ -33,3 +33,15 @@ const orderSchema = new Schema<OrderAttrs>(
 );
 
 export const Order = mongoose.model<OrderAttrs>('Order', orderSchema);
+
+/**
+ * A client that pays the moment it has its order (an API client, the bench) names an order
+ * that order:created brought a few milliseconds ago: POST /api/payments takes the copy this
+ * process inserted instead of reading it back (common keepArrivals). Safe for this replica:
+ * its buyer, price and hold end never change, and its status is read again after the
+ * attempt is stored, before any charge (the refund rule, payment-processor.ts). An
+ * order:cancelled applied here drops the copy; one applied by another replica of payments
+ * leaves it at most `forMs` old, and the status read after storing still refuses the charge.
+ */
+export const KEPT_ORDER_ARRIVALS = { forMs: 10_000, max: 1_000 };
+keepArrivals(Order.modelName, KEPT_ORDER_ARRIVALS);

@@ -12,6 +12,7 @@ import {
   Subjects,
 } from '@ticketing/common';
 import { captureLogger, envelopeOf, InMemoryBus, newId, signinCookie } from '@ticketing/common/testing';
+import { Order } from '../../models/order';
 import { Payment, PaymentStatus } from '../../models/payment';
 import { OpenPayment } from '../../models/open-payment';
 import { HOLD_MS } from '../../payment-processor';
@@ -477,6 +478,75 @@ describe('refusals before any charge', () => {
     expect(stripe.charges.create).not.toHaveBeenCalled();
     expect(await paymentOf(order.id)).toMatchObject({ status: PaymentStatus.Failed, failureReason: 'Order was cancelled' });
     expect(await sentSubjects()).toEqual([Subjects.PaymentStarted, Subjects.PaymentFailed]);
+  });
+});
+
+describe('an order that arrived a moment ago (its copy kept, common keepArrivals)', () => {
+  const arrive = async (userId: string, price = 15) => {
+    const orderId = newId();
+    const created = envelopeOf<OrderCreatedEvent>(Subjects.OrderCreated, {
+      id: orderId,
+      version: 0,
+      status: OrderStatus.Created,
+      userId,
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      ticket: { id: newId(), price },
+    });
+    expect(await new OrderCreatedListener(new InMemoryBus(), captureLogger().logger).handle(created)).toBe('acked');
+    return orderId;
+  };
+
+  it('when the buyer pays right after order:created arrived, then it charges with one read of the order: the status check after the attempt is stored', async () => {
+    const { app } = testApp();
+    const userId = newId();
+    const orderId = await arrive(userId, 15);
+    const reads = jest.spyOn(Order, 'findById');
+
+    await pay(app, signinCookie({ id: userId }), { token: 'tok_visa', orderId }).expect(201);
+
+    expect(reads).toHaveBeenCalledTimes(1);
+    reads.mockRestore();
+    expect(await paymentOf(orderId)).toMatchObject({ status: PaymentStatus.Succeeded, amount: 1500 });
+  });
+
+  it('when order:cancelled was applied here after the order arrived, then the copy is not used: 400 and nothing stored or charged', async () => {
+    const stripe = stubStripe();
+    const { app, logger, processor } = testApp(stripe);
+    const userId = newId();
+    const orderId = await arrive(userId);
+    await new OrderCancelledListener(new InMemoryBus(), logger, processor).handle(cancelledEvent(orderId));
+
+    const res = await pay(app, signinCookie({ id: userId }), { token: 'tok_visa', orderId }).expect(400);
+
+    expect(res.body).toEqual(CANCELLED);
+    expect(stripe.charges.create).not.toHaveBeenCalled();
+    await expectNothingStored(orderId);
+  });
+
+  it('when another payments replica cancelled the order (the copy here is stale), then the status read after storing refuses: 400, no charge', async () => {
+    const stripe = stubStripe();
+    const { app } = testApp(stripe);
+    const userId = newId();
+    const orderId = await arrive(userId);
+    // What another replica's order:cancelled does to the shared replica; this process never saw it.
+    await Order.updateOne({ _id: orderId }, { $set: { status: OrderStatus.Cancelled, version: 1 } });
+
+    const res = await pay(app, signinCookie({ id: userId }), { token: 'tok_visa', orderId }).expect(400);
+
+    expect(res.body).toEqual(CANCELLED);
+    expect(stripe.charges.create).not.toHaveBeenCalled();
+    expect(await paymentOf(orderId)).toMatchObject({ status: PaymentStatus.Failed, failureReason: 'Order was cancelled' });
+  });
+
+  it('when someone else names the order, then the copy answers as the stored replica would: 401, nothing stored', async () => {
+    const stripe = stubStripe();
+    const { app } = testApp(stripe);
+    const orderId = await arrive(newId());
+
+    await pay(app, signinCookie(), { token: 'tok_visa', orderId }).expect(401);
+
+    expect(stripe.charges.create).not.toHaveBeenCalled();
+    await expectNothingStored(orderId);
   });
 });
 
