@@ -106,8 +106,10 @@ export class PaymentProcessor {
         meta,
       );
 
-      // Before the payment can be pending, so the reconciler can never miss it.
-      await this.markOpen(orderId, paymentId);
+      // Before the payment can be pending, so the reconciler can never miss it. A first
+      // attempt may find a payment already stored (the route stores before it looks): it
+      // then leaves a marker it finds as it is, since that may be another attempt's, open.
+      const marked = await this.markOpen(orderId, paymentId, !previous);
       let payment: PaymentAttrs | null;
       if (!previous) {
         try {
@@ -116,6 +118,8 @@ export class PaymentProcessor {
           // The unique _id (and orderId, which also covers payments stored before _id was
           // the order id): another request stored its attempt first.
           if (!isDuplicateKeyError(err)) throw err;
+          // Our marker, when we wrote one, marks nothing: removed (only if still ours).
+          if (marked) await this.markSettled({ _id: orderId, orderId, paymentId });
           return { outcome: 'taken', payment: await this.stored(orderId) };
         }
       } else {
@@ -336,12 +340,19 @@ export class PaymentProcessor {
     }
   }
 
-  private async markOpen(orderId: string, paymentId: string): Promise<void> {
-    await OpenPayment.updateOne({ _id: orderId }, { $set: { paymentId, openedAt: new Date() } }, { upsert: true });
+  /**
+   * Writes the attempt's marker; with `unlessMarked`, only when the order has none (a marker
+   * names one attempt, and the reconciler finds the payment by the order id either way).
+   * True when the marker now names this attempt.
+   */
+  private async markOpen(orderId: string, paymentId: string, unlessMarked = false): Promise<boolean> {
+    const fields = { paymentId, openedAt: new Date() };
+    const res = await OpenPayment.updateOne({ _id: orderId }, unlessMarked ? { $setOnInsert: fields } : { $set: fields }, { upsert: true });
+    return res.upsertedCount > 0 || res.modifiedCount > 0;
   }
 
   /** Removes the attempt's marker; one left behind (a crash, a lost write) the reconciler removes. */
-  private async markSettled(payment: PaymentAttrs): Promise<void> {
+  private async markSettled(payment: Pick<PaymentAttrs, '_id' | 'orderId' | 'paymentId'>): Promise<void> {
     try {
       await OpenPayment.deleteOne({ _id: payment._id, paymentId: payment.paymentId });
     } catch (err) {
@@ -374,7 +385,7 @@ export class PaymentProcessor {
     return payment;
   }
 
-  private log(payment: PaymentAttrs): Logger {
+  private log(payment: Pick<PaymentAttrs, 'orderId' | 'paymentId'>): Logger {
     return this.logger.child({ orderId: payment.orderId, paymentId: payment.paymentId });
   }
 }

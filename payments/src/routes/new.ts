@@ -67,6 +67,16 @@ function answer(res: Response, settlement: Settlement): void {
   }
 }
 
+/**
+ * Whether the order, as its replica says, may be charged: not cancelled, and its hold not
+ * over (expiration is then cancelling it, its order:cancelled maybe still on the way;
+ * charging would take money for a ticket another buyer can get).
+ */
+function payable(order: OrderAttrs): boolean {
+  if (order.status === OrderStatus.Cancelled) return false;
+  return !(order.expiresAt && order.expiresAt.getTime() <= Date.now());
+}
+
 /** POST /api/payments: charges the buyer's card for their order, once (see PaymentProcessor). */
 export function createNewPaymentRouter({ processor }: { processor: PaymentProcessor }): Router {
   const router = express.Router();
@@ -89,7 +99,17 @@ export function createNewPaymentRouter({ processor }: { processor: PaymentProces
       if (!order) throw new NotFoundError();
       if (order.userId !== req.currentUser!.id) throw new NotAuthorizedError();
 
-      const previous = await Payment.findById(orderId).lean();
+      let previous: PaymentAttrs | null;
+      if (payable(order)) {
+        // The common case, a first attempt: stored without looking for an earlier one first.
+        // The insert keyed by the order id finds one if there is (a duplicate key: 'taken'),
+        // and the request then decides on it exactly as below.
+        const first = await processor.pay(order, token, null, meta);
+        if (first.outcome !== 'taken') return answer(res, first);
+        previous = first.payment;
+      } else {
+        previous = await Payment.findById(orderId).lean();
+      }
       if (previous?.status === PaymentStatus.Pending) {
         // Never a new request under the stored key: the stored one is settled (a replay,
         // unless this process is sending it right now) and this request answered from it.
@@ -98,11 +118,7 @@ export function createNewPaymentRouter({ processor }: { processor: PaymentProces
       }
       if (previous && previous.status !== PaymentStatus.Failed) answerStored(previous);
 
-      if (order.status === OrderStatus.Cancelled) throw new BadRequestError(CANCELLED);
-      // The hold is over: expiration is cancelling the order (its order:cancelled may still
-      // be on the way). Charging now would take money for a ticket another buyer can get.
-      if (order.expiresAt && order.expiresAt.getTime() <= Date.now()) throw new BadRequestError(CANCELLED);
-
+      if (!payable(order)) throw new BadRequestError(CANCELLED);
       answer(res, await processor.pay(order, token, previous, meta));
     },
   );

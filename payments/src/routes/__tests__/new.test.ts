@@ -615,6 +615,20 @@ describe('paying twice', () => {
     expect(stripe.charges.create).toHaveBeenCalledTimes(1);
     expect(await Payment.find({ orderId: order.id }).lean()).toHaveLength(1);
     expect(await sentSubjects()).toEqual([]);
+    // The second request stored its attempt first (a duplicate key) and removed its marker.
+    expect(await OpenPayment.findById(order.id)).toBeNull();
+  });
+
+  it('when the buyer pays an order for the first time, then no earlier payment is looked up before the attempt is stored (its insert would find one)', async () => {
+    const { app } = testApp();
+    const { order, cookie } = await orderFor();
+    const lookups = jest.spyOn(Payment, 'findById');
+
+    const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(201);
+
+    expect(lookups).not.toHaveBeenCalled();
+    lookups.mockRestore();
+    expect(await paymentOf(order.id)).toMatchObject({ paymentId: res.body.id, status: PaymentStatus.Succeeded });
   });
 
   it('when the owner pays again with another card while the first charge is in flight, then it answers 409 and no second request goes to Stripe', async () => {
@@ -669,6 +683,31 @@ describe('paying twice', () => {
     expect(await paymentOf(order.id)).toMatchObject({ status: PaymentStatus.Succeeded, charge: { source: 'tok_visa' } });
     expect(await sentSubjects()).toEqual([Subjects.PaymentStarted, Subjects.PaymentCreated]);
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'replaying the stored charge request', orderId: order.id }));
+    // The crashed attempt's marker was left as it was until its replay settled it.
+    expect(await OpenPayment.findById(order.id)).toBeNull();
+  });
+
+  it('when the order has an open attempt, then a new request leaves that attempt\'s marker as it is (the reconciler\'s only trace of it)', async () => {
+    const { app } = testApp(stubStripe());
+    const { order, cookie } = await orderFor();
+    const { paymentId } = await crashedAttempt(order, 'tok_visa', 1_000);
+    const marker = await OpenPayment.findById(order.id).lean();
+    // This request's insert is refused (the attempt is stored), and it then replays that
+    // attempt: the marker is read at the moment of the insert, before the replay settles it.
+    const insert = Payment.create.bind(Payment) as (...args: unknown[]) => Promise<unknown>;
+    let markerWhenStored: unknown;
+    jest.spyOn(Payment, 'create').mockImplementationOnce((async (...args: unknown[]) => {
+      try {
+        return await insert(...args);
+      } finally {
+        markerWhenStored = await OpenPayment.findById(order.id).lean();
+      }
+    }) as never);
+
+    await pay(app, cookie, { token: 'tok_mastercard', orderId: order.id }).expect(201);
+
+    expect(markerWhenStored).toEqual(marker);
+    expect(marker).toMatchObject({ paymentId });
   });
 
   it('when the replay of a crashed request is declined, then it answers 402 and the next payment is a new attempt', async () => {
