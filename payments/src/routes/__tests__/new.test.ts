@@ -45,6 +45,19 @@ async function expectNothingStored(orderId: string) {
   expect(await sentSubjects()).toEqual([]);
 }
 
+/** order:created of a new order (a 60 s hold), handled by this process's listener as the bus delivers it. */
+async function orderArrives(orderId: string, userId: string, price: number) {
+  const created = envelopeOf<OrderCreatedEvent>(Subjects.OrderCreated, {
+    id: orderId,
+    version: 0,
+    status: OrderStatus.Created,
+    userId,
+    expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    ticket: { id: newId(), price },
+  });
+  expect(await new OrderCreatedListener(new InMemoryBus(), captureLogger().logger).handle(created)).toBe('acked');
+}
+
 const cancelledEvent = (orderId: string, version = 1) =>
   envelopeOf<OrderCancelledEvent>(Subjects.OrderCancelled, { id: orderId, version, ticket: { id: newId() } });
 
@@ -405,15 +418,7 @@ describe('refusals before any charge', () => {
     const paying = pay(app, signinCookie({ id: userId }), { token: 'tok_visa', orderId });
     const answered = paying.then((r) => r);
     await new Promise((r) => setTimeout(r, 200));
-    const created = envelopeOf<OrderCreatedEvent>(Subjects.OrderCreated, {
-      id: orderId,
-      version: 0,
-      status: OrderStatus.Created,
-      userId,
-      expiresAt: new Date(Date.now() + 60_000).toISOString(),
-      ticket: { id: newId(), price: 12 },
-    });
-    expect(await new OrderCreatedListener(new InMemoryBus(), captureLogger().logger).handle(created)).toBe('acked');
+    await orderArrives(orderId, userId, 12);
 
     const res = await answered;
     expect(res.status).toBe(201);
@@ -484,15 +489,7 @@ describe('refusals before any charge', () => {
 describe('an order that arrived a moment ago (its copy kept, common keepArrivals)', () => {
   const arrive = async (userId: string, price = 15) => {
     const orderId = newId();
-    const created = envelopeOf<OrderCreatedEvent>(Subjects.OrderCreated, {
-      id: orderId,
-      version: 0,
-      status: OrderStatus.Created,
-      userId,
-      expiresAt: new Date(Date.now() + 60_000).toISOString(),
-      ticket: { id: newId(), price },
-    });
-    expect(await new OrderCreatedListener(new InMemoryBus(), captureLogger().logger).handle(created)).toBe('acked');
+    await orderArrives(orderId, userId, price);
     return orderId;
   };
 
