@@ -10,6 +10,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 started=$SECONDS
 
+# On a fresh clone nothing has made .run/images yet, and tee would not write its copy.
+mkdir -p "$ROOT/.run/images"
 bash "$HERE/build.sh" "$@" 2>&1 | tee "$ROOT/.run/images/build.out"
 status=${PIPESTATUS[0]}
 if ((status == 3)); then
