@@ -21,7 +21,7 @@ import (
 // re-executed with GATE_TEST_SERVE set), so that it can be killed with SIGKILL.
 func TestMain(m *testing.M) {
 	if listen := os.Getenv("GATE_TEST_SERVE"); listen != "" {
-		if err := run(listen, os.Getenv("GATE_TEST_DIR"), "warn", "", os.Getenv("GATE_TEST_SYNCHRONOUS")); err != nil {
+		if err := run(flags{listen: listen, dataDir: os.Getenv("GATE_TEST_DIR"), logLevel: "warn", synchronous: os.Getenv("GATE_TEST_SYNCHRONOUS")}); err != nil {
 			fmt.Fprintln(os.Stderr, "ferretdb:", err)
 			os.Exit(1)
 		}
@@ -145,7 +145,7 @@ func TestSQLiteURISetsSynchronous(t *testing.T) {
 }
 
 func TestRunRefusesAnUnknownSynchronousMode(t *testing.T) {
-	err := run("127.0.0.1:0", t.TempDir(), "warn", "", "off")
+	err := run(flags{listen: "127.0.0.1:0", dataDir: t.TempDir(), logLevel: "warn", synchronous: "off"})
 	if err == nil || !strings.Contains(err.Error(), "--synchronous") {
 		t.Fatalf("run with synchronous=off: %v, want an error naming --synchronous", err)
 	}

@@ -16,7 +16,7 @@
 // Usage:
 //
 //	ferretdb --listen 127.0.0.1:27017 --data-dir ./data [--log-level warn]
-//	         [--stats-listen 127.0.0.1:0] [--synchronous normal|full]
+//	         [--stats-listen 127.0.0.1:0 [--pprof]] [--synchronous normal|full]
 //
 // It prints "ferretdb ready on <addr>" on stdout once clients can connect and
 // exits cleanly (status 0) on SIGTERM/SIGINT. With --stats-listen (or the
@@ -43,19 +43,28 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:27017", "public address of the gate (host:port; port 0 picks a free one)")
-	dataDir := flag.String("data-dir", "", "directory for the SQLite files (created if missing; required)")
-	logLevel := flag.String("log-level", "warn", "FerretDB log level: debug, info, warn or error")
-	statsListen := flag.String("stats-listen", os.Getenv("FERRETDB_STATS_LISTEN"),
+	var o flags
+	flag.StringVar(&o.listen, "listen", "127.0.0.1:27017", "public address of the gate (host:port; port 0 picks a free one)")
+	flag.StringVar(&o.dataDir, "data-dir", "", "directory for the SQLite files (created if missing; required)")
+	flag.StringVar(&o.logLevel, "log-level", "warn", "FerretDB log level: debug, info, warn or error")
+	flag.StringVar(&o.statsListen, "stats-listen", envOr("FERRETDB_STATS_LISTEN", ""),
 		"address for GET /stats, the gate's command counts as JSON (host:port; port 0 picks a free one; default off, or $FERRETDB_STATS_LISTEN)")
-	synchronous := flag.String("synchronous", envOr("FERRETDB_SYNCHRONOUS", "normal"),
+	flag.StringVar(&o.synchronous, "synchronous", envOr("FERRETDB_SYNCHRONOUS", "normal"),
 		"when a commit reaches the disk: normal (a crash of this process loses nothing acknowledged; MongoDB's default durability) or full (fsync at every commit); or $FERRETDB_SYNCHRONOUS")
+	flag.BoolVar(&o.pprof, "pprof", envOr("FERRETDB_PPROF", "") == "1",
+		"also serve Go's profiler (/debug/pprof/) on the --stats-listen address; or $FERRETDB_PPROF=1")
 	flag.Parse()
 
-	if err := run(*listen, *dataDir, *logLevel, *statsListen, *synchronous); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)
 	}
+}
+
+// flags are the command's settings (each one also settable by environment, see main).
+type flags struct {
+	listen, dataDir, logLevel, statsListen, synchronous string
+	pprof                                               bool
 }
 
 func envOr(key, fallback string) string {
@@ -65,7 +74,8 @@ func envOr(key, fallback string) string {
 	return fallback
 }
 
-func run(listen, dataDir, logLevel, statsListen, synchronous string) error {
+func run(o flags) error {
+	listen, dataDir, logLevel, statsListen, synchronous := o.listen, o.dataDir, o.logLevel, o.statsListen, o.synchronous
 	if dataDir == "" {
 		return errors.New("--data-dir is required")
 	}
@@ -103,7 +113,7 @@ func run(listen, dataDir, logLevel, statsListen, synchronous string) error {
 			return fmt.Errorf("--stats-listen: %w", err)
 		}
 		g.stats = newStats()
-		stopStats := serveStats(g.stats, statsLn)
+		stopStats := serveStats(g.stats, statsLn, o.pprof)
 		defer stopStats()
 		fmt.Printf("ferretdb stats on http://%s/stats\n", statsLn.Addr())
 	}

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,10 +140,11 @@ func (s *stats) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(s.snapshot())
 }
 
-// serveStats serves s on ln until the returned stop function is called.
-func serveStats(s *stats, ln net.Listener) (stop func()) {
+// serveStats serves s on ln until the returned stop function is called; with
+// withPprof, Go's profiler too.
+func serveStats(s *stats, ln net.Listener, withPprof bool) (stop func()) {
 	var h http.Handler = s
-	if os.Getenv("FERRETDB_PPROF") == "1" {
+	if withPprof {
 		// Go's profiler beside the counters, for measuring where a gate's CPU goes
 		// (`go tool pprof http://<stats addr>/debug/pprof/profile?seconds=10`).
 		mux := http.NewServeMux()

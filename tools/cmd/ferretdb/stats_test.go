@@ -41,7 +41,7 @@ func TestGateStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(serveStats(st, ln))
+	t.Cleanup(serveStats(st, ln, false))
 	url := "http://" + ln.Addr().String() + "/stats"
 
 	c := connect(t, startStackWith(t, st).gateURI)
