@@ -41,6 +41,13 @@ function logSays(logFile, pattern) {
   }
 }
 
+/** nats-streaming-server's file store sync flags: fsync every second unless NATS_FILE_SYNC=true. */
+function natsSyncArgs(env = process.env) {
+  const sync = env.NATS_FILE_SYNC ?? 'false';
+  if (sync !== 'true' && sync !== 'false') throw new Error(`NATS_FILE_SYNC must be true or false, not ${JSON.stringify(sync)}`);
+  return sync === 'true' ? ['--file_sync=true'] : ['--file_sync=false', '--file_auto_sync=1s'];
+}
+
 /**
  * The table. Per server:
  *   command       the executable: a path, or a name looked up on PATH
@@ -65,6 +72,11 @@ const SERVERS = {
     env: (ports) => ({ MONGO_URI: `mongodb://127.0.0.1:${ports.port}` }),
   },
   // File store; with `natsConfig` (the stack's nats-auth.js) a user per service.
+  // Durability like Redis' `appendfsync everysec` below and the FerretDB gates'
+  // `synchronous=normal` (DESIGN.md §6): a message is written to the file (the kernel's page
+  // cache) before its publish is acknowledged, so a kill -9 of the server loses nothing
+  // acknowledged; the files are fsynced every second, not at every flush, so an OS crash can
+  // lose the last second. NATS_FILE_SYNC=true restores an fsync per flush.
   nats: {
     command: path.join(BIN, 'nats-streaming-server'),
     data: true,
@@ -76,6 +88,7 @@ const SERVERS = {
       ...(natsConfig ? ['-c', natsConfig] : []),
       '-a', '127.0.0.1', '-p', String(ports.port), '-m', String(ports.monitor), '-cid', NATS_CLUSTER_ID,
       '-store', 'file', '-dir', dataDir,
+      ...natsSyncArgs(),
     ],
     ready: async ({ ports }) => (await httpOk(`http://127.0.0.1:${ports.monitor}/streaming/serverz`)) && tcpOpen(ports.port),
     env: (ports) => ({ NATS_URL: `nats://127.0.0.1:${ports.port}`, NATS_CLUSTER_ID }),
@@ -142,4 +155,4 @@ async function startServer(name, { instance = name, ports, runDir, launch, natsC
   return { name, instance, handle, ports, env: server.env(ports) };
 }
 
-module.exports = { SERVERS, BIN, NATS_CLUSTER_ID, fixedPorts, freePorts, answers, startServer };
+module.exports = { natsSyncArgs, SERVERS, BIN, NATS_CLUSTER_ID, fixedPorts, freePorts, answers, startServer };
