@@ -1,7 +1,9 @@
 'use strict';
 // One request kind under load, and what it costs each process: autocannon on
 // GET /api/orders/:id (the buyer's poll while waiting for "complete"), CPU ms per request
-// per process of the stack. `node bench/get-order.js [--seconds 10] [--connections 20]`.
+// per process of the stack. `node bench/get-order.js [--seconds 10] [--connections 20]
+// [--orders N]`: the buyer places N orders first (each on a ticket of its own), and
+// GET_PATH=/api/orders lists them.
 const crypto = require('node:crypto');
 const autocannon = require('autocannon');
 const lib = require('./lib');
@@ -12,6 +14,7 @@ const arg = (name, dflt) => {
 };
 const SECONDS = arg('seconds', 10);
 const CONNECTIONS = arg('connections', 20);
+const ORDERS = arg('orders', 1);
 
 async function main() {
   const { startStack } = require('../scripts/stack');
@@ -22,14 +25,16 @@ async function main() {
     const mint = lib.sessionMinter(jwtKey);
     const seller = mint('seller');
     const buyer = mint('buyer');
-    const listed = await lib.call(stack.url, 'POST', '/api/tickets', { body: { title: 'x', price: 10 }, cookie: seller.cookie });
     let order;
-    for (let i = 0; i < 500; i++) {
-      order = await lib.call(stack.url, 'POST', '/api/orders', { body: { ticketId: listed.body.id }, cookie: buyer.cookie });
-      if (order.status !== 404) break;
-      await lib.sleep(10);
+    for (let n = 0; n < ORDERS; n++) {
+      const listed = await lib.call(stack.url, 'POST', '/api/tickets', { body: { title: 'x', price: 10 }, cookie: seller.cookie });
+      for (let i = 0; i < 500; i++) {
+        order = await lib.call(stack.url, 'POST', '/api/orders', { body: { ticketId: listed.body.id }, cookie: buyer.cookie });
+        if (order.status !== 404) break;
+        await lib.sleep(10);
+      }
+      if (order.status !== 201) throw new Error(`order: ${order.status}`);
     }
-    if (order.status !== 201) throw new Error(`order: ${order.status}`);
     const path = process.env.GET_PATH ?? `/api/orders/${order.body.id}`;
     const before = lib.cpuSnapshot(stack.handles);
     const r = await new Promise((resolve, reject) =>

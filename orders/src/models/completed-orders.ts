@@ -7,13 +7,14 @@ const KEPT = 2_000;
 const recent = new Map<string, OrderView>();
 
 /**
- * The orders this process completed lately, as a client sees them. A complete order never
- * changes again — no status change, payment step or refund applies to it (see
- * models/order.ts: cancels, holds and failures only touch active orders, refunds only
- * cancelled ones) — so a copy taken when it completed is never stale. The buyer's last poll
- * (GET /api/orders/:id reading `complete`) and the order's expiration:complete are answered
- * from it instead of a database read. Another replica's completions are not here; those are
- * read from the database, as before.
+ * Complete orders this process saw lately, as a client sees them: those it completed, and
+ * those it read from the database as complete. A complete order never changes again — no
+ * status change, payment step or refund applies to it (see models/order.ts: cancels, holds
+ * and failures only touch active orders, refunds only cancelled ones) — so a copy taken
+ * when it was complete is never stale. The buyer's last poll (GET /api/orders/:id reading
+ * `complete`), the order list (GET /api/orders) and the order's expiration:complete are
+ * answered from it instead of a database read. An order not kept here is read from the
+ * database, as before.
  */
 export function rememberCompleted(view: OrderView): void {
   const id = view.id.toLowerCase();

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
-import { NotAuthorizedError, NotFoundError } from '@ticketing/common';
-import { completedOrder } from '../models/completed-orders';
+import { NotAuthorizedError, NotFoundError, OrderStatus } from '@ticketing/common';
+import { completedOrder, rememberCompleted } from '../models/completed-orders';
 import { Order, OrderDoc, orderJson, StoredOrder } from '../models/order';
 
 function own<T extends { userId: string }>(order: T | null, req: Request): T {
@@ -19,8 +19,10 @@ export async function findOwnOrder(req: Request): Promise<OrderDoc> {
  * built (the buyer's poll while a payment completes is the busiest read of orders).
  */
 export async function showOwnOrder(req: Request): Promise<ReturnType<typeof orderJson>> {
-  // A complete order never changes: the copy kept when this process completed it is current.
+  // A complete order never changes: a copy kept by this process is current.
   const complete = completedOrder(String(req.params.id));
   if (complete) return own(complete, req);
-  return orderJson(own<StoredOrder>(await Order.findById(req.params.id).lean(), req));
+  const view = orderJson(own<StoredOrder>(await Order.findById(req.params.id).lean(), req));
+  if (view.status === OrderStatus.Complete) rememberCompleted(view);
+  return view;
 }

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { Types } from 'mongoose';
 import { captureLogger, newId } from '@ticketing/common/testing';
-import { Order } from '../../models/order';
+import { cancelOrder, completeOrder, Order } from '../../models/order';
 import { BACKFILL_MARKER_ID, backfillUserOrders, recordUserOrder, UserOrders } from '../../models/user-orders';
-import { buyer, createTicket, placeOrder, testApp } from '../../test/helpers';
+import { buyer, createTicket, DbOp, opsOf, placeOrder, testApp } from '../../test/helpers';
 
 describe('GET /api/orders', () => {
   it('when not signed in, then 401', async () => {
@@ -252,5 +252,78 @@ describe('GET /api/orders from the user-order index', () => {
       spy.mockRestore();
     }
     expect(await Order.findOne({ 'ticket.id': ticket.id })).toBeNull();
+  });
+});
+
+describe('GET /api/orders from complete orders kept in memory', () => {
+  const onOrders = (ops: DbOp[]) => ops.filter((op) => op.collection === 'orders');
+
+  it('when every order on the page was completed by this process, then the list reads only the user index, and shows them as GET /:id does', async () => {
+    const { app } = testApp();
+    const me = buyer();
+    const first = await placeOrder(app, me);
+    const second = await placeOrder(app, me);
+    await completeOrder(first.orderId, newId());
+    await completeOrder(second.orderId, newId());
+
+    let res: request.Response | undefined;
+    const ops = await opsOf(async () => {
+      res = await request(app).get('/api/orders').set('Cookie', me.cookie).expect(200);
+    });
+
+    expect(ops.map((op) => `${op.collection} ${op.method}`)).toEqual(['userorders findOne']);
+    expect(res!.body.map((o: { id: string; status: string }) => [o.id, o.status])).toEqual([
+      [second.orderId, 'complete'],
+      [first.orderId, 'complete'],
+    ]);
+    const shown = await request(app).get(`/api/orders/${first.orderId}`).set('Cookie', me.cookie).expect(200);
+    expect(res!.body[1]).toEqual(shown.body);
+  });
+
+  it('when an order became complete elsewhere, then the first list reads it and the next one does not', async () => {
+    const { app } = testApp();
+    const me = buyer();
+    const { orderId } = await placeOrder(app, me);
+    // Completed by another replica: this process never saw the change.
+    await Order.updateOne({ _id: orderId }, { $set: { status: 'complete', paymentId: newId() }, $inc: { version: 1 } });
+
+    const firstOps = await opsOf(() => request(app).get('/api/orders').set('Cookie', me.cookie).expect(200));
+    const secondOps = await opsOf(async () => {
+      const res = await request(app).get('/api/orders').set('Cookie', me.cookie).expect(200);
+      expect(res.body.map((o: { status: string; version: number }) => [o.status, o.version])).toEqual([['complete', 1]]);
+    });
+
+    expect(onOrders(firstOps).map((op) => op.method)).toEqual(['find']);
+    expect(onOrders(secondOps)).toEqual([]);
+  });
+
+  it('when an order is still active, then every list reads it again and shows its change', async () => {
+    const { app } = testApp();
+    const me = buyer();
+    const { orderId } = await placeOrder(app, me);
+
+    const firstOps = await opsOf(() => request(app).get('/api/orders').set('Cookie', me.cookie).expect(200));
+    await cancelOrder(orderId, {});
+    let status: string | undefined;
+    const secondOps = await opsOf(async () => {
+      status = (await request(app).get('/api/orders').set('Cookie', me.cookie).expect(200)).body[0].status;
+    });
+
+    expect(onOrders(firstOps).map((op) => op.method)).toEqual(['find']);
+    expect(onOrders(secondOps).map((op) => op.method)).toEqual(['find']);
+    expect(status).toBe('cancelled');
+  });
+
+  it("when a kept complete order is another user's, then the list never shows it", async () => {
+    const { app } = testApp();
+    const me = buyer();
+    const other = await placeOrder(app);
+    await completeOrder(other.orderId, newId());
+    await recordUserOrder(me.id, other.orderId);
+    const mine = await placeOrder(app, me);
+
+    const res = await request(app).get('/api/orders').set('Cookie', me.cookie).expect(200);
+
+    expect(res.body.map((o: { id: string }) => o.id)).toEqual([mine.orderId]);
   });
 });

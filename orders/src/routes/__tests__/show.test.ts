@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { newId } from '@ticketing/common/testing';
 import { Order } from '../../models/order';
-import { buyer, inSeconds, placeOrder, testApp } from '../../test/helpers';
+import { buyer, inSeconds, opsOf, placeOrder, testApp } from '../../test/helpers';
 
 describe('GET /api/orders/:id', () => {
   it('when not signed in, then 401 (before the id is even looked at)', async () => {
@@ -43,5 +43,23 @@ describe('GET /api/orders/:id', () => {
     res = await request(app).get(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(200);
     expect(res.body).toMatchObject({ status: 'cancelled', payment: { status: 'refunded' }, refund: { id: 're_1', amount: 2000 } });
     expect(res.body.payment).toEqual({ status: 'refunded' });
+  });
+
+  it('when the order was completed by another replica, then the first read takes it from the database and later ones from the kept copy', async () => {
+    const { app } = testApp();
+    const { orderId, who } = await placeOrder(app);
+    await Order.updateOne({ _id: orderId }, { $set: { status: 'complete', paymentId: newId() }, $inc: { version: 1 } });
+
+    const first = await opsOf(() => request(app).get(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(200));
+    let body: { status?: string; version?: number } = {};
+    const second = await opsOf(async () => {
+      body = (await request(app).get(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(200)).body;
+    });
+    // Another user still gets 401 from the kept copy.
+    await request(app).get(`/api/orders/${orderId}`).set('Cookie', buyer().cookie).expect(401);
+
+    expect(first.map((op) => `${op.collection} ${op.method}`)).toEqual(['orders findOne']);
+    expect(second).toEqual([]);
+    expect(body).toMatchObject({ status: 'complete', version: 1 });
   });
 });
