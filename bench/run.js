@@ -214,8 +214,17 @@ async function scenarioAuth(t) {
   const cpuPerHash = (cpu.user + cpu.system) / 1e6 / runs;
   const cores = os.availableParallelism();
   const capacity = cores / cpuPerHash;
-  raw.hash = { params, cpuSecondsPerHash: cpuPerHash, wallSecondsPerHash: (performance.now() - w0) / 1000 / runs, cores, capacity };
-  log(`scrypt N=${params.N} r=${params.r} p=${params.p}: ${cpuPerHash.toFixed(3)} CPU s per hash; ${cores} cores → ${capacity.toFixed(1)} hashes/s`);
+  const wallSecondsPerHash = (performance.now() - w0) / 1000 / runs;
+  // Context for the target, which is the issue's formula above: what the cores do when each
+  // hashes at once (memory bandwidth and the VM's scheduling are shared), in this process.
+  const p0 = performance.now();
+  for (let i = 0; i < 2; i++) await Promise.all(Array.from({ length: cores }, scrypt));
+  const parallelRate = (2 * cores) / ((performance.now() - p0) / 1000);
+  raw.hash = { params, cpuSecondsPerHash: cpuPerHash, wallSecondsPerHash, cores, capacity, parallelRate };
+  log(
+    `scrypt N=${params.N} r=${params.r} p=${params.p}: ${cpuPerHash.toFixed(3)} CPU s per hash; ${cores} cores → ${capacity.toFixed(1)} hashes/s; ` +
+      `${cores} at once in this process: ${parallelRate.toFixed(1)} hashes/s`,
+  );
 
   const closed = async (name, conns, seconds, request, { target, ok = (s) => s === 200 || s === 201 } = {}) => {
     const lat = [];
@@ -264,7 +273,9 @@ async function scenarioAuth(t) {
   const signin = (w) => call(t.url, 'POST', '/api/users/signin', { body: { email: accounts[w % accounts.length], password: 'bench-password-1' } });
   await closed('auth: sign-in, 4 concurrent', 4, SECONDS, signin, {
     target: {
-      text: `≥ 90 % of ${capacity.toFixed(1)}/s = ${(0.9 * capacity).toFixed(1)} ops/s (${cores} cores ÷ ${cpuPerHash.toFixed(3)} CPU s/hash)`,
+      text:
+        `≥ 90 % of ${capacity.toFixed(1)}/s = ${(0.9 * capacity).toFixed(1)} ops/s (${cores} cores ÷ ${cpuPerHash.toFixed(3)} CPU s/hash; ` +
+        `${cores} hashes at once in the bench process: ${parallelRate.toFixed(1)}/s)`,
       ok: (r) => r.opsPerSec >= 0.9 * capacity,
     },
   });
