@@ -17,7 +17,10 @@ const images = require('./images');
 
 const SERVICES = ['auth', 'tickets', 'orders', 'payments', 'expiration'];
 const WITH_DB = ['auth', 'tickets', 'orders', 'payments'];
-const SERVICE_NODE_OPTIONS = '--max-semi-space-size=1 --max-old-space-size=96 --v8-pool-size=1';
+// The services' V8 settings (see serviceEnv); STACK_SERVICE_NODE_OPTIONS replaces them for an
+// experiment (the stack gives services its own env, not the caller's NODE_OPTIONS).
+const SERVICE_NODE_OPTIONS =
+  process.env.STACK_SERVICE_NODE_OPTIONS ?? '--max-semi-space-size=1 --max-old-space-size=96 --v8-pool-size=1';
 const nodeArgs = (process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** Settings for the services that `npm run stack` and the e2e runner take from their environment. */
