@@ -1,3 +1,4 @@
+import { OrderStatus } from '@ticketing/common';
 import type { orderJson } from './order';
 
 type OrderView = ReturnType<typeof orderJson>;
@@ -14,9 +15,10 @@ const recent = new Map<string, OrderView>();
  * when it was complete is never stale. The buyer's last poll (GET /api/orders/:id reading
  * `complete`), the order list (GET /api/orders) and the order's expiration:complete are
  * answered from it instead of a database read. An order not kept here is read from the
- * database, as before.
+ * database, as before. Any other status is left alone here: only finality makes a copy safe.
  */
-export function rememberCompleted(view: OrderView): void {
+export function keepIfComplete(view: OrderView): void {
+  if (view.status !== OrderStatus.Complete) return;
   const id = view.id.toLowerCase();
   recent.delete(id);
   recent.set(id, view);

@@ -3,7 +3,7 @@ import { compareAndSet, Decision, isObjectId, OrderStatus, OutboxEntry, outboxPl
 import { busSettled, paymentEventWaiting } from '../bus-settled';
 import { OrderCancelledPublisher } from '../events/publishers/order-cancelled-publisher';
 import { ActiveHold } from './active-hold';
-import { rememberCompleted } from './completed-orders';
+import { keepIfComplete } from './completed-orders';
 
 /** What the buyer reserved, as it was when the order was placed. */
 export interface OrderTicket {
@@ -285,7 +285,7 @@ export async function completeOrder(id: string, paymentId: string): Promise<Orde
         { new: true },
       ).exec(),
   );
-  if (order?.status === OrderStatus.Complete) rememberCompleted(orderJson(order.toObject()));
+  if (order) keepIfComplete(orderJson(order.toObject()));
   return order;
 }
 

@@ -1,7 +1,7 @@
 import { Request, Response, Router } from 'express';
 import { query } from 'express-validator';
-import { isObjectId, OrderStatus, requireAuth, validateRequest } from '@ticketing/common';
-import { completedOrder, rememberCompleted } from '../models/completed-orders';
+import { isObjectId, requireAuth, validateRequest } from '@ticketing/common';
+import { completedOrder, keepIfComplete } from '../models/completed-orders';
 import { Order, orderJson } from '../models/order';
 import { pullMissingOrders, UserOrders } from '../models/user-orders';
 
@@ -29,20 +29,22 @@ type OrderView = ReturnType<typeof orderJson>;
  */
 async function ownOrders(ids: string[], userId: string): Promise<Map<string, OrderView>> {
   const views = new Map<string, OrderView>();
+  const show = (view: OrderView) => {
+    if (view.userId === userId) views.set(view.id.toLowerCase(), view);
+  };
   const toRead: string[] = [];
   for (const id of ids) {
     const kept = completedOrder(id);
-    if (kept) views.set(id, kept);
+    if (kept) show(kept);
     else toRead.push(id);
   }
   if (toRead.length > 0) {
     for (const stored of await Order.find({ _id: { $in: toRead } }).lean()) {
       const view = orderJson(stored);
-      if (view.status === OrderStatus.Complete) rememberCompleted(view);
-      views.set(view.id.toLowerCase(), view);
+      keepIfComplete(view);
+      show(view);
     }
   }
-  for (const [id, view] of views) if (view.userId !== userId) views.delete(id);
   return views;
 }
 

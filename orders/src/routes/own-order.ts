@@ -1,6 +1,6 @@
 import type { Request } from 'express';
-import { NotAuthorizedError, NotFoundError, OrderStatus } from '@ticketing/common';
-import { completedOrder, rememberCompleted } from '../models/completed-orders';
+import { NotAuthorizedError, NotFoundError } from '@ticketing/common';
+import { completedOrder, keepIfComplete } from '../models/completed-orders';
 import { Order, OrderDoc, orderJson, StoredOrder } from '../models/order';
 
 function own<T extends { userId: string }>(order: T | null, req: Request): T {
@@ -23,6 +23,6 @@ export async function showOwnOrder(req: Request): Promise<ReturnType<typeof orde
   const complete = completedOrder(String(req.params.id));
   if (complete) return own(complete, req);
   const view = orderJson(own<StoredOrder>(await Order.findById(req.params.id).lean(), req));
-  if (view.status === OrderStatus.Complete) rememberCompleted(view);
+  keepIfComplete(view);
   return view;
 }
