@@ -76,9 +76,9 @@ async function stopPid(pid) {
  * servers-cli's `launch` for startServer: the server in its own session, output to its
  * (emptied) log, pid to its pid file, not tied to this process and not keeping it alive.
  */
-function launchDaemon({ name, cmd, args, logFile: log }) {
+function launchDaemon({ name, cmd, args, env = {}, logFile: log }) {
   const out = fs.openSync(log, 'w');
-  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...env } });
   fs.closeSync(out);
   child.unref();
   const handle = {

@@ -49,6 +49,21 @@ function natsSyncArgs(env = process.env) {
 }
 
 /**
+ * The Go servers' runtime (FerretDB's gate, nats-streaming-server, stripe-mock): one
+ * scheduler thread each (GOMAXPROCS=1) unless GOMAXPROCS is set. The gate runs one command
+ * at a time anyway, and the others are light; with a thread per core, Go's idle threads
+ * spin, steal and wake each other (futex, nanosleep, epoll_wait) for every request, which on
+ * this project's VMs costs more than the work: on one gate, `strace -c` counted half the
+ * nanosleep and epoll_wait calls with one thread, and the gates' CPU per purchase fell
+ * 12-20 % relative to the services' (bench/README.md, stop 21).
+ */
+function goRuntimeEnv(env = process.env) {
+  const procs = env.GOMAXPROCS ?? '1';
+  if (!/^[1-9][0-9]*$/.test(procs)) throw new Error(`GOMAXPROCS must be a positive integer, not ${JSON.stringify(procs)}`);
+  return { GOMAXPROCS: procs };
+}
+
+/**
  * The table. Per server:
  *   command       the executable: a path, or a name looked up on PATH
  *   data          it keeps files: each start gives it an empty directory (`dataDir`)
@@ -57,6 +72,7 @@ function natsSyncArgs(env = process.env) {
  *   args(s)       its arguments, from { ports, dataDir, natsConfig }
  *   ready(s)      resolves true once clients can use it, from { ports, logFile }
  *   env(ports)    the variables a client reaches it with (servers.sh prints them)
+ *   procEnv()     variables of its own process, on top of the launcher's environment
  *   reuse         servers.sh uses one that already answers on its port instead of starting one
  */
 const SERVERS = {
@@ -70,6 +86,7 @@ const SERVERS = {
     ],
     ready: async ({ ports, logFile }) => logSays(logFile, /^ferretdb ready on /m) && tcpOpen(ports.port),
     env: (ports) => ({ MONGO_URI: `mongodb://127.0.0.1:${ports.port}` }),
+    procEnv: goRuntimeEnv,
   },
   // File store; with `natsConfig` (the stack's nats-auth.js) a user per service.
   // Durability like Redis' `appendfsync everysec` below and the FerretDB gates'
@@ -92,6 +109,7 @@ const SERVERS = {
     ],
     ready: async ({ ports }) => (await httpOk(`http://127.0.0.1:${ports.monitor}/streaming/serverz`)) && tcpOpen(ports.port),
     env: (ports) => ({ NATS_URL: `nats://127.0.0.1:${ports.port}`, NATS_CLUSTER_ID }),
+    procEnv: goRuntimeEnv,
   },
   stripe: {
     command: path.join(BIN, 'stripe-mock'),
@@ -100,6 +118,7 @@ const SERVERS = {
     args: ({ ports }) => ['-http-addr', `127.0.0.1:${ports.http}`, '-https-addr', `127.0.0.1:${ports.https}`],
     ready: ({ ports }) => httpAnswers(`http://127.0.0.1:${ports.http}/v1/charges`),
     env: (ports) => ({ STRIPE_API_BASE: `http://127.0.0.1:${ports.http}` }),
+    procEnv: goRuntimeEnv,
   },
   // The machine's redis-server in the foreground. Append-only file: delayed expiration jobs
   // survive a Redis restart (fsync every second).
@@ -138,7 +157,8 @@ function answers(name, { ports, logFile }) {
  * Starts server `name` of the table as `instance` (the name of its handle, of its log
  * `<runDir>/logs/<instance>.log` and of its data directory `<runDir>/data/<instance>/`,
  * made empty) and resolves with `{ name, instance, handle, ports, env }` once it is ready.
- * `launch({ name, cmd, args, logFile })` starts the process synchronously and returns a
+ * `launch({ name, cmd, args, env, logFile })` starts the process synchronously (`env` on top
+ * of the launcher's environment) and returns a
  * handle with `running` and `exitCode` (processes.js startProcess, or servers.sh's daemons).
  * A server that exits first, or is not ready within `timeoutMs`, rejects with a StackError
  * that carries its handle.
@@ -150,9 +170,15 @@ async function startServer(name, { instance = name, ports, runDir, launch, natsC
   fs.rmSync(dataDir, { recursive: true, force: true });
   if (server.data) fs.mkdirSync(dataDir, { recursive: true });
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
-  const handle = launch({ name: instance, cmd: server.command, args: server.args({ ports, dataDir, natsConfig }), logFile });
+  const handle = launch({
+    name: instance,
+    cmd: server.command,
+    args: server.args({ ports, dataDir, natsConfig }),
+    env: server.procEnv?.() ?? {},
+    logFile,
+  });
   await waitUntil(handle, () => answers(name, { ports, logFile }), { timeoutMs, what: 'ready' });
   return { name, instance, handle, ports, env: server.env(ports) };
 }
 
-module.exports = { natsSyncArgs, SERVERS, BIN, NATS_CLUSTER_ID, fixedPorts, freePorts, answers, startServer };
+module.exports = { natsSyncArgs, goRuntimeEnv, SERVERS, BIN, NATS_CLUSTER_ID, fixedPorts, freePorts, answers, startServer };

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { startStack } from '../../../scripts/stack';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { goRuntimeEnv } = require('../../../scripts/stack/servers');
 
 // The local stack's own failure handling (DESIGN.md §7): a piece that cannot start is
 // named with the tail of its log, a stop is bounded however its processes behave, and
@@ -80,10 +82,38 @@ it('when a service refuses its configuration, then the stack names it with its l
   expect(lines).toContain('starting services');
 });
 
-it('when the stack is stopped, then no process it started is left', async () => {
-  const stack = await startStack({ apiOnly: true, gatewayPort: 0, log: () => undefined });
+/** One variable of a running process's environment, from /proc. */
+const environ = (pid: number, name: string) =>
+  fs
+    .readFileSync(`/proc/${pid}/environ`, 'utf8')
+    .split('\0')
+    .find((kv) => kv.startsWith(`${name}=`))
+    ?.slice(name.length + 1);
+
+it('when GOMAXPROCS is not set, then the Go servers get one scheduler thread; a set value is kept, a bad one refused', () => {
+  expect(goRuntimeEnv({})).toEqual({ GOMAXPROCS: '1' });
+  expect(goRuntimeEnv({ GOMAXPROCS: '2' })).toEqual({ GOMAXPROCS: '2' });
+  expect(() => goRuntimeEnv({ GOMAXPROCS: 'all' })).toThrow(/GOMAXPROCS must be a positive integer/);
+  expect(() => goRuntimeEnv({ GOMAXPROCS: '0' })).toThrow(/GOMAXPROCS must be a positive integer/);
+});
+
+it('when the stack is stopped, then no process it started is left (and while it ran, its Go servers had GOMAXPROCS=1)', async () => {
+  const saved = process.env.GOMAXPROCS;
+  delete process.env.GOMAXPROCS;
+  let stack;
+  try {
+    stack = await startStack({ apiOnly: true, gatewayPort: 0, log: () => undefined });
+  } finally {
+    if (saved !== undefined) process.env.GOMAXPROCS = saved;
+  }
   const pids = stack.handles.map((h) => h.child.pid);
   expect(pids.filter(alive).length).toBe(stack.handles.length);
+  const goServers = stack.handles.filter((h) => /-db$|^nats-streaming$|^stripe-mock$/.test(h.name));
+  expect(goServers.map((h) => h.name).sort()).toEqual(['auth-db', 'nats-streaming', 'orders-db', 'payments-db', 'stripe-mock', 'tickets-db']);
+  for (const h of goServers) expect([h.name, environ(h.child.pid!, 'GOMAXPROCS')]).toEqual([h.name, '1']);
+  for (const h of stack.handles.filter((x) => ['orders', 'payments'].includes(x.name))) {
+    expect([h.name, environ(h.child.pid!, 'GOMAXPROCS')]).toEqual([h.name, undefined]);
+  }
   await stack.stop();
   await new Promise((r) => setTimeout(r, 1_500)); // zombies are reaped by then
   expect(stack.handles.filter((h) => h.running).map((h) => h.name)).toEqual([]);
