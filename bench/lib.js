@@ -12,8 +12,8 @@ const newId = () => randomBytes(12).toString('hex');
  * The bench's own HTTP client: node:http with one keep-alive pool, not `fetch`. The bench runs
  * on the cores it measures, so what its client spends is taken from the stack; undici's
  * fetch cost several times the CPU per request of a plain request (web streams, an
- * AbortSignal timer per call). Sockets are reused; the gateway's keep-alive hint bounds
- * how long an idle one is kept.
+ * AbortSignal timer per call). Sockets are reused; a request sent on one the server was
+ * closing is sent once more (`call`).
  */
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
@@ -37,7 +37,7 @@ function request(base, method, path, { body, cookie, timeoutMs }) {
     const req = http.request(`${base}${path}`, { method, headers, agent }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('error', reject);
+      res.on('error', fail);
       res.on('end', () => {
         clearTimeout(timer);
         const text = Buffer.concat(chunks).toString('utf8');
@@ -53,11 +53,12 @@ function request(base, method, path, { body, cookie, timeoutMs }) {
     });
     // The whole call, as fetch's AbortSignal.timeout bounded it.
     const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), timeoutMs);
-    req.on('error', (err) => {
+    function fail(err) {
       clearTimeout(timer);
       err.reusedSocket = req.reusedSocket;
       reject(err);
-    });
+    }
+    req.on('error', fail);
     req.end(payload);
   });
 }

@@ -55,7 +55,7 @@ function natsSyncArgs(env = process.env) {
  * spin, steal and wake each other (futex, nanosleep, epoll_wait) for every request, which on
  * this project's VMs costs more than the work: on one gate, `strace -c` counted half the
  * nanosleep and epoll_wait calls with one thread, and the gates' CPU per purchase fell
- * 12-20 % relative to the services' (bench/README.md, stop 21).
+ * 12–15 % relative to the services' (DESIGN.md §6, bench/README.md stop 21).
  */
 function goRuntimeEnv(env = process.env) {
   const procs = env.GOMAXPROCS ?? '1';
