@@ -67,6 +67,20 @@ function runJest(baseUrl) {
   return new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? (sig ? 1 : 0))));
 }
 
+/**
+ * After a failure, the errors the stack's processes logged, last: a browser only sees a
+ * digest of a server error (React's "error #441"), the web app's log has its cause.
+ */
+function printLoggedErrors(logDir, perFile = 15) {
+  const looksLikeError = /"level":(40|50|60)\b|\b(Error|ECONNRESET|ETIMEDOUT|UND_ERR_\w+)\b|⨯/;
+  for (const file of fs.existsSync(logDir) ? fs.readdirSync(logDir).sort() : []) {
+    const lines = fs.readFileSync(path.join(logDir, file), 'utf8').split('\n').filter((l) => looksLikeError.test(l));
+    if (lines.length === 0) continue;
+    say(`${file}: ${lines.length} error or warning lines, the last ${Math.min(perFile, lines.length)}:`);
+    for (const line of lines.slice(-perFile)) console.log(`  ${line.slice(0, 400)}`);
+  }
+}
+
 async function main() {
   fs.rmSync(SCREENSHOT_DIR, { recursive: true, force: true });
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -108,6 +122,7 @@ async function main() {
   }
   const shots = fs.readdirSync(SCREENSHOT_DIR).filter((f) => f.endsWith('.png')).length;
   say(`${shots} screenshots in ${SCREENSHOT_DIR}`);
+  if (status !== 0 && stack) printLoggedErrors(stack.logDir);
   process.exit(status);
 }
 

@@ -7,6 +7,7 @@ const { randomUUID } = require('node:crypto');
 const routes = require('../../infra/routes.json').routes;
 
 const MAX_BODY_BYTES = 1024 * 1024; // as the ingress' proxy-body-size
+const KEEP_ALIVE_MS = 75_000; // as the ingress' keepalive_timeout (nginx's default)
 
 /** The service a path goes to: the first prefix that matches on a segment boundary. */
 function routeFor(pathname) {
@@ -15,6 +16,23 @@ function routeFor(pathname) {
     if (pathname === r.prefix || pathname.startsWith(`${r.prefix}/`)) return r.service;
   }
   return undefined;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message: a proxy
+// drops them both ways, as nginx does. Forwarding a service's `Keep-Alive: timeout=65`
+// told clients to keep idle connections to the gateway for 65 s while it closed them
+// after 5 s; the web app's server then sent requests into closed connections.
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/** A copy of `headers` without the hop-by-hop ones (and those the Connection header names). */
+function endToEnd(headers) {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  const out = { ...headers };
+  for (const h of [...HOP_BY_HOP, ...named]) delete out[h];
+  return out;
 }
 
 function sendError(res, status, message) {
@@ -34,7 +52,7 @@ function createGateway(targets, { clientExpected = true } = {}) {
   // (common SERVICE_KEEP_ALIVE_MS, 65 s): reusing one the service is closing would turn a
   // request into a reset and a 502.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 30_000 });
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     let pathname;
     try {
       pathname = new URL(req.url, 'http://gateway').pathname;
@@ -50,7 +68,7 @@ function createGateway(targets, { clientExpected = true } = {}) {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) return sendError(res, 413, 'Request body is too large');
 
-    const headers = { ...req.headers };
+    const headers = endToEnd(req.headers);
     headers['x-request-id'] = req.headers['x-request-id'] ?? randomUUID();
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     headers['x-forwarded-proto'] = 'http';
@@ -58,7 +76,7 @@ function createGateway(targets, { clientExpected = true } = {}) {
     const upstream = http.request(
       { host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.writeHead(up.statusCode ?? 502, endToEnd(up.headers));
         up.pipe(res);
       },
     );
@@ -74,6 +92,12 @@ function createGateway(targets, { clientExpected = true } = {}) {
     });
     req.pipe(upstream);
   });
+  // Idle client connections stay open as long as ingress-nginx keeps them (its
+  // keepalive_timeout, 75 s), not Node's 5 s: the web app's server reuses its connections
+  // to the API, and a busy process that misses a close sends its next request into it.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+  return server;
 }
 
-module.exports = { createGateway, routeFor };
+module.exports = { createGateway, routeFor, endToEnd, KEEP_ALIVE_MS };

@@ -49,3 +49,53 @@ it('when a known route is asked for, then it is forwarded with the Host kept and
   expect(res.body.path).toBe('/api/tickets?limit=2');
   expect(res.body.forwardedFor).toBe('127.0.0.1');
 });
+
+it('when a client keeps its connection idle, then the gateway keeps it as long as ingress-nginx does (75 s) and says so', async () => {
+  const gw = createGateway({ tickets: upstreamPort }, { clientExpected: false });
+  expect(gw.keepAliveTimeout).toBe(75_000);
+  expect(gw.headersTimeout).toBeGreaterThan(gw.keepAliveTimeout);
+  await new Promise<void>((r) => gw.listen(0, '127.0.0.1', () => r()));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(gw.address() as AddressInfo).port}/api/tickets`);
+    await res.text();
+    // The hint a client (Node's fetch) sizes its idle timer by.
+    expect(res.headers.get('keep-alive')).toBe('timeout=75');
+  } finally {
+    await new Promise<void>((r) => gw.close(() => r()));
+  }
+});
+
+it("when a service answers with its own connection headers, then the client gets the gateway's and never headers scoped to one hop, both ways", async () => {
+  // A service as ours are: its own keep-alive (65 s), a streamed (chunked) body.
+  const service = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', connection: 'keep-alive, x-hop', 'keep-alive': 'timeout=65', 'x-hop': 'secret' });
+    res.write('{"seen":');
+    res.end(JSON.stringify({ hop: req.headers['x-hop'] ?? null, te: req.headers.te ?? null, custom: req.headers['x-custom'] ?? null }) + '}');
+  });
+  service.keepAliveTimeout = 65_000;
+  await new Promise<void>((r) => service.listen(0, '127.0.0.1', () => r()));
+  const gw = createGateway({ tickets: (service.address() as AddressInfo).port }, { clientExpected: false });
+  await new Promise<void>((r) => gw.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (gw.address() as AddressInfo).port;
+    const answer = await new Promise<{ headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      const req = http.get(
+        { host: '127.0.0.1', port, path: '/api/tickets', headers: { connection: 'keep-alive, x-hop', 'x-hop': 'mine', te: 'trailers', 'x-custom': 'kept' } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ headers: res.headers, body }));
+        },
+      );
+      req.on('error', reject);
+    });
+    expect(JSON.parse(answer.body)).toEqual({ seen: { hop: null, te: null, custom: 'kept' } });
+    expect(answer.headers['keep-alive']).toBe('timeout=75');
+    expect(answer.headers['x-hop']).toBeUndefined();
+    expect(answer.headers['content-type']).toBe('application/json');
+  } finally {
+    await new Promise<void>((r) => gw.close(() => r()));
+    await new Promise<void>((r) => service.close(() => r()).closeAllConnections());
+  }
+});
