@@ -45,6 +45,17 @@ export function setEventSource(service: string): void {
 }
 
 /**
+ * `s` as one flat string. V8 keeps a string built by concatenation as a rope of pieces until
+ * something needs it whole, and Node 20's `randomUUID()` returns such a rope: about 530 bytes
+ * of heap where the flat string takes about 110. Event ids are kept (the outbox remembers the
+ * last 10,000 published, outbox-plugin.ts): 10,000 ids took 5.2 MB as ropes and 1.1 MB flat
+ * (measured, `--expose-gc`). Costs about 2 µs per id.
+ */
+function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+/**
  * Wraps a payload with its unique event id and metadata, after checking its schema.
  * `source` is the caller's, else the service this process registered.
  */
@@ -56,7 +67,7 @@ export function createEnvelope<E extends AnyEvent>(
   const { eventId, ...rest } = meta;
   const source = rest.source ?? processSource;
   return {
-    id: eventId ?? randomUUID(),
+    id: flat(eventId ?? randomUUID()),
     subject,
     data: assertEventData(subject, data) as E['data'],
     meta: { publishedAt: new Date().toISOString(), ...traceMeta(), ...rest, ...(source !== undefined && { source }) },
