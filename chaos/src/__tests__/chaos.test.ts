@@ -322,8 +322,10 @@ experiment('7 NATS Streaming killed -9 and restarted during a race of 10 buyers 
   // keeps a late one out of the next experiment (seen: CI counted 5 of them as reactions
   // to experiment 8's duplicates).
   const { eventually } = await import('../api');
-  const ended = () => new Set(chaos.tap.list('expiration:complete').map((e) => e.data?.orderId as string));
-  const unannounced = () => winners.map((w) => w.o.body.id as string).filter((id) => !ended().has(id));
+  const unannounced = () => {
+    const ended = new Set(chaos.tap.list('expiration:complete').map((e) => e.data?.orderId as string));
+    return winners.map((w) => w.o.body.id as string).filter((id) => !ended.has(id));
+  };
   await eventually('expiration:complete for every hold of the race', async () => (unannounced().length === 0 ? true : undefined), 45_000, 250).catch(
     () => undefined,
   );

@@ -6,3 +6,4 @@ export * from './envelope';
 export * from './outbox';
 export * from './wait';
 export * from './contract';
+export * from './fresh-process';
