@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { isDuplicateKeyError, Logger, OrderStatus, PublishMeta, waitForPublished } from '@ticketing/common';
+import { insertDocument, isDuplicateKeyError, Logger, OrderStatus, PublishMeta, waitForPublished } from '@ticketing/common';
 import { Order } from './models/order';
 import { idempotencyKeyOf, Payment, PaymentAttrs, PaymentStatus } from './models/payment';
 import { OpenPayment } from './models/open-payment';
@@ -113,7 +113,9 @@ export class PaymentProcessor {
       let payment: PaymentAttrs | null;
       if (!previous) {
         try {
-          payment = (await Payment.create({ _id: orderId, orderId, ...fields, outbox: [started] })).toObject();
+          // Built here from the checked request: no mongoose document needed (insertDocument).
+          const { outbox: _stored, ...inserted } = await insertDocument(Payment, { _id: orderId, orderId, ...fields, outbox: [started] });
+          payment = inserted as PaymentAttrs;
         } catch (err) {
           // The unique _id (and orderId, which also covers payments stored before _id was
           // the order id): another request stored its attempt first.

@@ -61,6 +61,17 @@ const plainEntries = (outbox: unknown): OutboxEntry[] | undefined =>
     ? outbox.map((e: OutboxEntry) => ({ id: e.id, subject: e.subject, payload: e.payload }))
     : undefined;
 
+/**
+ * Tells the relay about a document inserted without a mongoose document (insertDocument),
+ * as the plugin's `save` hook does for one saved through mongoose. Nothing for a model
+ * without an outbox, or a document without entries.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function announceOutboxWrite(model: Model<any>, stored: { _id?: unknown; outbox?: unknown }): void {
+  if (!model.schema.path('outbox') || !Array.isArray(stored.outbox) || stored.outbox.length === 0) return;
+  if (outboxSignal.listenerCount('written') > 0) outboxSignal.emit('written', { model, id: stored._id, outbox: plainEntries(stored.outbox) });
+}
+
 /** The `_id` a filter names by equality, when it names exactly one. */
 function filterId(filter: Record<string, unknown> | undefined): unknown {
   const id = filter?._id;

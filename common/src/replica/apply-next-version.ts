@@ -17,7 +17,9 @@ export async function applyNextVersion(
   version: number,
   set: Record<string, unknown>,
 ): Promise<VersionedOutcome> {
-  const applied = await model.findOneAndUpdate({ _id: id, version: version - 1 }, { $set: { ...set, version } });
+  // Lean: whether it landed is all this needs, so no document is built. (No projection:
+  // FerretDB refuses one on findAndModify.)
+  const applied = await model.findOneAndUpdate({ _id: id, version: version - 1 }, { $set: { ...set, version } }).lean();
   if (applied) {
     // A copy of the replica kept since it arrived (keepArrivals) is out of date now.
     replicaChanged(model.modelName, id);

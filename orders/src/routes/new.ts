@@ -3,6 +3,7 @@ import { body } from 'express-validator';
 import mongoose from 'mongoose';
 import {
   BadRequestError,
+  insertDocument,
   isDuplicateKeyError,
   isObjectId,
   Logger,
@@ -14,8 +15,8 @@ import {
   validateRequest,
 } from '@ticketing/common';
 import { ActiveHold } from '../models/active-hold';
-import { cancelOverdueOrder, holdEndsAt, Order, OrderAttrs, OrderDoc } from '../models/order';
-import { Ticket } from '../models/ticket';
+import { cancelOverdueOrder, holdEndsAt, Order, OrderAttrs, orderJson, StoredOrder } from '../models/order';
+import { Ticket, TicketAttrs } from '../models/ticket';
 import { recordUserOrder } from '../models/user-orders';
 import { OrderCreatedPublisher } from '../events/publishers/order-created-publisher';
 
@@ -26,9 +27,9 @@ export interface NewOrderRouterDeps {
 }
 
 /** The reservation: this one insert, which the unique ticketLock refuses while another order holds the ticket. */
-async function reserve(attrs: Omit<OrderAttrs, 'createdAt'> & { _id: string }): Promise<OrderDoc | undefined> {
+async function reserve(attrs: Omit<OrderAttrs, 'createdAt'> & { _id: string }): Promise<StoredOrder | undefined> {
   try {
-    return await Order.create(attrs);
+    return await insertDocument(Order, attrs);
   } catch (err) {
     if (isDuplicateKeyError(err)) return undefined;
     throw err;
@@ -67,8 +68,9 @@ export function createNewOrderRouter({ expirationSeconds, logger }: NewOrderRout
       const ticketId = req.body.ticketId as string;
       // A ticket listed a moment ago may still be on its way here (ticket:created): waited
       // for, briefly, rather than answered 404 (common readReplica).
-      const ticket = await readReplica(Ticket.modelName, ticketId, () => Ticket.findById(ticketId).exec(), {
-        fromArrival: (stored) => Ticket.hydrate(stored),
+      // Lean: the fields are read, nothing is changed through it.
+      const ticket = await readReplica(Ticket.modelName, ticketId, () => Ticket.findById(ticketId).lean().exec(), {
+        fromArrival: (stored) => stored as unknown as TicketAttrs,
       });
       if (!ticket) throw new NotFoundError();
       const userId = req.currentUser!.id;
@@ -84,7 +86,7 @@ export function createNewOrderRouter({ expirationSeconds, logger }: NewOrderRout
           status: OrderStatus.Created,
           userId,
           expiresAt: expiresAt.toISOString(),
-          ticket: { id: ticket.id, price: ticket.price },
+          ticket: { id: ticket._id, price: ticket.price },
         },
         meta,
       );
@@ -93,8 +95,8 @@ export function createNewOrderRouter({ expirationSeconds, logger }: NewOrderRout
         userId,
         status: OrderStatus.Created,
         expiresAt,
-        ticket: { id: ticket.id, title: ticket.title, price: ticket.price, version: ticket.version },
-        ticketLock: ticket.id,
+        ticket: { id: ticket._id, title: ticket.title, price: ticket.price, version: ticket.version },
+        ticketLock: ticket._id,
         version: 0,
         outbox: [event],
       };
@@ -103,11 +105,11 @@ export function createNewOrderRouter({ expirationSeconds, logger }: NewOrderRout
       //   before the insert, the sweeper finds no order for it and removes it;
       // - the buyer's list entry: the list finds orders by it, so no order exists that the
       //   list cannot find (see models/user-orders.ts).
-      await Promise.all([ActiveHold.create({ _id: id, endsAt: expiresAt }), recordUserOrder(userId, id)]);
+      await Promise.all([insertDocument(ActiveHold, { _id: id, endsAt: expiresAt }), recordUserOrder(userId, id)]);
       // One retry, and only after the holder was cancelled: however many buyers race for
       // the ticket, the unique ticketLock still lets exactly one insert through.
       const order =
-        (await reserve(attrs)) ?? ((await releaseOverdueHolder(ticket.id, meta, logger)) ? await reserve(attrs) : undefined);
+        (await reserve(attrs)) ?? ((await releaseOverdueHolder(ticket._id, meta, logger)) ? await reserve(attrs) : undefined);
       if (!order) {
         // Refused by the lock, so certainly not stored: our marker goes. (After any other
         // failure of the insert the order may exist after all, so the marker stays; the
@@ -120,7 +122,7 @@ export function createNewOrderRouter({ expirationSeconds, logger }: NewOrderRout
 
       // The next refused buyer finds this hold on the ticket replica once tickets reports
       // the reservation (ticket:updated sets heldBy): no write here.
-      res.status(201).send(order);
+      res.status(201).send(orderJson(order));
     },
   );
   return router;

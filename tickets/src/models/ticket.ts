@@ -39,6 +39,21 @@ export interface TicketState {
   orderId?: string;
 }
 
+/** A ticket as stored: what a lean read or insertDocument returns. */
+export type StoredTicket = TicketAttrs & { _id: unknown };
+
+/** What a client sees of a ticket. An allow-list: internal fields (released orders, outbox) never reach a client. */
+export function ticketJson(ret: Pick<StoredTicket, '_id' | 'title' | 'price' | 'userId' | 'version' | 'orderId'>) {
+  return {
+    id: String(ret._id),
+    title: ret.title,
+    price: ret.price,
+    userId: ret.userId,
+    version: ret.version,
+    ...(ret.orderId ? { orderId: ret.orderId } : {}),
+  };
+}
+
 const ticketSchema = new Schema<TicketAttrs>(
   {
     title: { type: String, required: true, trim: true, maxlength: MAX_TITLE_LENGTH },
@@ -52,17 +67,7 @@ const ticketSchema = new Schema<TicketAttrs>(
     versionKey: false,
     // updatedAt is what other replicas' list refreshes read (listed-tickets.ts).
     timestamps: true,
-    toJSON: {
-      // An allow-list: internal fields (released orders, outbox) never reach a client.
-      transform: (_doc, ret) => ({
-        id: String(ret._id),
-        title: ret.title,
-        price: ret.price,
-        userId: ret.userId,
-        version: ret.version,
-        ...(ret.orderId ? { orderId: ret.orderId } : {}),
-      }),
-    },
+    toJSON: { transform: (_doc, ret) => ticketJson(ret as StoredTicket) },
   },
 );
 // For MongoDB (FerretDB ignores indexes but for _id): the list's queries. The cursor

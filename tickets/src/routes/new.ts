@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import mongoose from 'mongoose';
-import { requireAuth, validateRequest } from '@ticketing/common';
-import { Ticket } from '../models/ticket';
+import { insertDocument, requireAuth, validateRequest } from '@ticketing/common';
+import { Ticket, ticketJson } from '../models/ticket';
 import { listedTickets } from '../models/listed-tickets';
 import { TicketCreatedPublisher } from '../events/publishers/ticket-created-publisher';
 import { ticketBodyRules } from './ticket-body';
@@ -17,10 +17,11 @@ export function createNewTicketRouter(): Router {
       { id: _id.toHexString(), version: 0, title, price, userId },
       { requestId: req.id },
     );
-    const ticket = await Ticket.create({ _id, title, price, userId, version: 0, outbox: [created] });
+    // The rules above checked and trimmed the fields: no mongoose document needed (insertDocument).
+    const ticket = await insertDocument(Ticket, { _id, title, price, userId, version: 0, outbox: [created] });
     // Before the 201: the seller's next list request on this replica shows the ticket.
     listedTickets.applyStored(ticket);
-    res.status(201).send(ticket);
+    res.status(201).send(ticketJson(ticket));
   });
   return router;
 }

@@ -191,7 +191,8 @@ describe('POST /api/orders', () => {
   it('when the order insert fails after the hold marker was written (as if the process died between them), then no order exists, the marker does, and the sweeper removes it once it is due', async () => {
     const { app, lines } = testApp(5);
     const ticket = await createTicket();
-    jest.spyOn(Order, 'create').mockRejectedValueOnce(new Error('connection reset') as never);
+    // The order is inserted through the driver (common insertDocument).
+    jest.spyOn(Order.collection, 'insertOne').mockRejectedValueOnce(new Error('connection reset') as never);
 
     await post(app, buyer().cookie, { ticketId: ticket.id }).expect(500);
 

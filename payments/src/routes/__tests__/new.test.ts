@@ -471,8 +471,9 @@ describe('refusals before any charge', () => {
     const { app, logger, processor } = testApp(stripe);
     const listener = new OrderCancelledListener(new InMemoryBus(), logger, processor);
     const { order, cookie } = await orderFor();
-    const insert = Payment.create.bind(Payment) as (...args: unknown[]) => Promise<unknown>;
-    jest.spyOn(Payment, 'create').mockImplementationOnce((async (...args: unknown[]) => {
+    // The attempt is inserted through the driver (common insertDocument).
+    const insert = Payment.collection.insertOne.bind(Payment.collection) as (...args: unknown[]) => Promise<unknown>;
+    jest.spyOn(Payment.collection, 'insertOne').mockImplementationOnce((async (...args: unknown[]) => {
       await listener.handle(cancelledEvent(order.id)); // finds no payment to mark
       return insert(...args);
     }) as never);
@@ -691,9 +692,9 @@ describe('paying twice', () => {
     const marker = await OpenPayment.findById(order.id).lean();
     // This request's insert is refused (the attempt is stored), and it then replays that
     // attempt: the marker is read at the moment of the insert, before the replay settles it.
-    const insert = Payment.create.bind(Payment) as (...args: unknown[]) => Promise<unknown>;
+    const insert = Payment.collection.insertOne.bind(Payment.collection) as (...args: unknown[]) => Promise<unknown>;
     let markerWhenStored: unknown;
-    jest.spyOn(Payment, 'create').mockImplementationOnce((async (...args: unknown[]) => {
+    jest.spyOn(Payment.collection, 'insertOne').mockImplementationOnce((async (...args: unknown[]) => {
       try {
         return await insert(...args);
       } finally {
