@@ -46,6 +46,7 @@ afterEach(closeAllBuses);
 it('when a document is inserted, then it is stored cast to the schema, with its defaults and timestamps, and returned as stored', async () => {
   const id = new Types.ObjectId().toHexString();
   const before = Date.now();
+  const entry = new TicketCreatedPublisher().toOutbox({ id, version: 0, title: 'Cast concert', price: 12.5, userId: 'u1' });
 
   const stored = await insertDocument(Listing, {
     _id: id, // a hex string: the schema's _id is an ObjectId
@@ -54,12 +55,14 @@ it('when a document is inserted, then it is stored cast to the schema, with its 
     seller: 'u1',
     venue: { city: 'Lyon' },
     unknownField: 'dropped',
+    outbox: [entry],
   });
 
   const read = await Listing.collection.findOne({ _id: new Types.ObjectId(id) });
   expect(read).not.toBeNull();
   expect(read!._id).toBeInstanceOf(Types.ObjectId);
-  expect(read).toMatchObject({ title: 'Cast concert', price: 12.5, seller: 'u1', tags: [], version: 0, venue: { city: 'Lyon' }, outbox: [] });
+  expect(read).toMatchObject({ title: 'Cast concert', price: 12.5, seller: 'u1', tags: [], version: 0, venue: { city: 'Lyon' } });
+  expect(read!.outbox).toEqual([{ id: entry.id, subject: entry.subject, payload: entry.payload }]);
   expect(read).not.toHaveProperty('unknownField');
   expect(read!.createdAt).toBeInstanceOf(Date);
   expect(read!.createdAt.getTime()).toBeGreaterThanOrEqual(before - 1);
@@ -70,6 +73,8 @@ it('when a document is inserted, then it is stored cast to the schema, with its 
 });
 
 it('when a required field is missing or a field cannot be cast, then nothing is stored and it throws', async () => {
+  expect((await insertDocument(Listing, { title: 'No events', price: 1, seller: 'u', venue: { city: 'x' } })).outbox).toEqual([]);
+  await Listing.deleteMany({});
   await expect(insertDocument(Listing, { title: 'No seller', price: 5, venue: { city: 'Lyon' } })).rejects.toThrow(
     'InsertDocumentListing: cannot insert without seller',
   );

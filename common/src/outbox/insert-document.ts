@@ -1,4 +1,5 @@
 import type { Model } from 'mongoose';
+import type { OutboxEntry } from './outbox-entry';
 import { announceOutboxWrite } from './outbox-plugin';
 
 /** A document as stored: the plain object that went to the database. */
@@ -47,7 +48,11 @@ export async function insertDocument<T>(
   model: Model<T>,
   doc: Partial<T> & Record<string, unknown>,
 ): Promise<StoredDocument<T>> {
-  const stored = model.castObject(doc) as Record<string, unknown>;
+  // The outbox entries are built by toOutbox (three strings each) and go as they are:
+  // castObject would make each one a mongoose subdocument, to be serialised back.
+  const { outbox, ...fields } = doc as Record<string, unknown> & { outbox?: OutboxEntry[] };
+  const stored = model.castObject(fields) as Record<string, unknown>;
+  if (outbox !== undefined) stored.outbox = outbox.map(({ id, subject, payload }) => ({ id, subject, payload }));
   model.applyDefaults(stored);
   model.applyTimestamps(stored);
   const missing = requiredPaths(model as Model<any>).filter((p) => { // eslint-disable-line @typescript-eslint/no-explicit-any
