@@ -40,10 +40,10 @@ export interface TicketState {
 }
 
 /** A ticket as stored: what a lean read or insertDocument returns. */
-export type StoredTicket = TicketAttrs & { _id: unknown };
+export type StoredTicket = TicketAttrs & { _id: Types.ObjectId };
 
 /** What a client sees of a ticket. An allow-list: internal fields (released orders, outbox) never reach a client. */
-export function ticketJson(ret: Pick<StoredTicket, '_id' | 'title' | 'price' | 'userId' | 'version' | 'orderId'>) {
+export function ticketJson(ret: Pick<TicketAttrs, 'title' | 'price' | 'userId' | 'version' | 'orderId'> & { _id: unknown }) {
   return {
     id: String(ret._id),
     title: ret.title,
@@ -128,7 +128,7 @@ export async function saveNextVersion(
   current: TicketTokens,
   next: TicketState,
   requestId?: string,
-): Promise<TicketDoc | null> {
+): Promise<StoredTicket | null> {
   const version = current.version + 1;
   const entry = new TicketUpdatedPublisher().toOutbox(
     {
@@ -157,8 +157,9 @@ export async function saveNextVersion(
       $inc: { version: 1 },
       $push: { outbox: entry, ...(released ? { releasedOrderIds: released } : {}) },
     },
+    // Lean: the caller reads fields of the stored ticket, so no document is built.
     { new: true },
-  );
+  ).lean<StoredTicket>();
   if (saved && released && saved.releasedOrderIds.length > RELEASED_ORDERS_KEPT) await trimReleasedOrders(saved._id);
   return saved;
 }

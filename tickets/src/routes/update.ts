@@ -7,7 +7,7 @@ import {
   requireObjectIdParam,
   validateRequest,
 } from '@ticketing/common';
-import { changeTicket, saveNextVersion } from '../models/ticket';
+import { changeTicket, saveNextVersion, ticketJson } from '../models/ticket';
 import { listedTickets } from '../models/listed-tickets';
 import { ticketBodyRules } from './ticket-body';
 
@@ -35,7 +35,7 @@ export function createUpdateTicketRouter(): Router {
         return { write: () => saveNextVersion(current, { title, price }, req.id) };
       });
       listedTickets.applyStored(ticket);
-      res.send(ticket);
+      res.send(ticketJson(ticket));
     },
   );
   return router;
