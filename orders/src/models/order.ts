@@ -221,12 +221,12 @@ const readOrder = async (id: string): Promise<OrderDoc | null> => (isObjectId(id
  * afterwards, or null when there is no such order. A write storm that outlasts every
  * round is a ConcurrentUpdateError (503).
  */
-export function changeOrderStatus(
+export function changeOrderStatus<Optimistic extends StoredOrder | OrderDoc = OrderDoc>(
   id: string,
   plan: (order: OrderDoc) => StatusChange | undefined,
-  optimistic?: () => Promise<OrderDoc | null>,
-): Promise<OrderDoc | null> {
-  return compareAndSet({
+  optimistic?: () => Promise<Optimistic | null>,
+): Promise<OrderDoc | Optimistic | null> {
+  return compareAndSet<OrderDoc | null, StatusChange, OrderDoc | null, OrderDoc | Optimistic | null>({
     documentName: 'Order',
     id,
     attempts: MAX_CAS_ATTEMPTS,
@@ -244,8 +244,8 @@ export function changeOrderStatus(
  * After a status change: once the hold is over for good, its marker goes. Best effort — the
  * write is what counts, and a marker left behind is removed by the sweeper when it comes due.
  */
-async function endHoldIfFinal(updated: OrderDoc | null): Promise<OrderDoc | null> {
-  if (updated && !isActive(updated)) await ActiveHold.deleteOne({ _id: updated.id }).catch(() => undefined);
+async function endHoldIfFinal<T extends StoredOrder | OrderDoc>(updated: T | null): Promise<T | null> {
+  if (updated && !isActive(updated)) await ActiveHold.deleteOne({ _id: String(updated._id) }).catch(() => undefined);
   return updated;
 }
 
@@ -273,20 +273,24 @@ async function writeStatusChange(order: OrderDoc, change: StatusChange): Promise
  * cancelled, unknown) goes through changeOrderStatus, which decides on the order as read.
  * Returns the order as stored afterwards, null for an unknown order.
  */
-export async function completeOrder(id: string, paymentId: string): Promise<OrderDoc | null> {
+export async function completeOrder(id: string, paymentId: string): Promise<StoredOrder | null> {
   const set = { paymentId, payment: { id: paymentId, status: 'paid' as const } };
   const order = await changeOrderStatus(
     id,
     (o) => (isActive(o) ? { status: OrderStatus.Complete, set } : undefined),
+    // Lean: the order as stored is all the caller and the kept copy need (no document built).
     () =>
       Order.findOneAndUpdate(
         { _id: id, status: OrderStatus.Created },
         { $set: { ...set, status: OrderStatus.Complete }, $inc: { version: 1 } },
         { new: true },
-      ).exec(),
+      )
+        .lean<StoredOrder>()
+        .exec(),
   );
-  if (order) keepIfComplete(orderJson(order.toObject()));
-  return order;
+  const stored = order instanceof Order ? (order.toObject() as StoredOrder) : (order as StoredOrder | null);
+  if (stored) keepIfComplete(orderJson(stored));
+  return stored;
 }
 
 const cancelPlan =
@@ -308,7 +312,7 @@ const cancelPlan =
  * lands on a cancelled order).
  */
 export function cancelOrder(id: string, meta: PublishMeta): Promise<OrderDoc | null> {
-  return changeOrderStatus(id, cancelPlan(meta));
+  return changeOrderStatus<OrderDoc>(id, cancelPlan(meta));
 }
 
 /**
@@ -329,7 +333,7 @@ export async function cancelOverdueOrder(
   }
   let cancelled = false;
   const plan = cancelPlan(meta);
-  const order = await changeOrderStatus(id, (o) => {
+  const order = await changeOrderStatus<OrderDoc>(id, (o) => {
     const change = holdIsOver(o) ? plan(o) : undefined;
     cancelled = change !== undefined;
     return change;
