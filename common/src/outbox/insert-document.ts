@@ -1,6 +1,6 @@
 import type { Model } from 'mongoose';
 import type { OutboxEntry } from './outbox-entry';
-import { announceOutboxWrite } from './outbox-plugin';
+import { announceOutboxWrite, plainEntries } from './outbox-plugin';
 
 /** A document as stored: the plain object that went to the database. */
 export type StoredDocument<T> = T & { _id: unknown };
@@ -52,7 +52,7 @@ export async function insertDocument<T>(
   // castObject would make each one a mongoose subdocument, to be serialised back.
   const { outbox, ...fields } = doc as Record<string, unknown> & { outbox?: OutboxEntry[] };
   const stored = model.castObject(fields) as Record<string, unknown>;
-  if (outbox !== undefined) stored.outbox = outbox.map(({ id, subject, payload }) => ({ id, subject, payload }));
+  if (outbox !== undefined) stored.outbox = plainEntries(outbox);
   model.applyDefaults(stored);
   model.applyTimestamps(stored);
   const missing = requiredPaths(model as Model<any>).filter((p) => { // eslint-disable-line @typescript-eslint/no-explicit-any

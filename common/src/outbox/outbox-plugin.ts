@@ -56,7 +56,8 @@ const entrySchema = new Schema(
   { _id: false },
 );
 
-const plainEntries = (outbox: unknown): OutboxEntry[] | undefined =>
+/** The entries as three plain strings each (a mongoose subdocument array, or entries as built). */
+export const plainEntries = (outbox: unknown): OutboxEntry[] | undefined =>
   Array.isArray(outbox)
     ? outbox.map((e: OutboxEntry) => ({ id: e.id, subject: e.subject, payload: e.payload }))
     : undefined;
@@ -67,9 +68,10 @@ const plainEntries = (outbox: unknown): OutboxEntry[] | undefined =>
  * without an outbox, or a document without entries.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function announceOutboxWrite(model: Model<any>, stored: { _id?: unknown; outbox?: unknown }): void {
-  if (!model.schema.path('outbox') || !Array.isArray(stored.outbox) || stored.outbox.length === 0) return;
-  if (outboxSignal.listenerCount('written') > 0) outboxSignal.emit('written', { model, id: stored._id, outbox: plainEntries(stored.outbox) });
+export function announceOutboxWrite(model: Model<any>, stored: { _id?: unknown; outbox?: OutboxEntry[] }): void {
+  if (!model.schema.path('outbox') || !stored.outbox?.length) return;
+  // Stored as plain entries already (plainEntries): announced as they are.
+  if (outboxSignal.listenerCount('written') > 0) outboxSignal.emit('written', { model, id: stored._id, outbox: stored.outbox });
 }
 
 /** The `_id` a filter names by equality, when it names exactly one. */
