@@ -1,5 +1,15 @@
 import mongoose from 'mongoose';
-import { insertDocument, isDuplicateKeyError, Logger, OrderStatus, PublishMeta, waitForPublished } from '@ticketing/common';
+import {
+  deleteOneRaw,
+  insertDocument,
+  isDuplicateKeyError,
+  Logger,
+  OrderStatus,
+  PublishMeta,
+  updateAndReturn,
+  updateOneRaw,
+  waitForPublished,
+} from '@ticketing/common';
 import { Order } from './models/order';
 import { idempotencyKeyOf, Payment, PaymentAttrs, PaymentStatus } from './models/payment';
 import { OpenPayment } from './models/open-payment';
@@ -262,11 +272,12 @@ export class PaymentProcessor {
     const log = this.log(payment);
     const { _id, paymentId } = payment;
     const created = new PaymentCreatedPublisher().toOutbox({ id: paymentId, orderId: _id, stripeId }, meta);
-    const succeeded = await Payment.findOneAndUpdate(
+    // The driver's write (common updateAndReturn): the settlement of every payment.
+    const succeeded = await updateAndReturn<PaymentAttrs>(
+      Payment,
       { _id, paymentId, status: PaymentStatus.Pending, orderCancelled: false },
       { $set: { status: PaymentStatus.Succeeded, stripeId }, $push: { outbox: created } },
-      { new: true },
-    ).lean();
+    );
     if (succeeded) {
       log.info({ stripeId, amount: payment.amount }, 'payment created');
       await this.markSettled(succeeded);
@@ -349,14 +360,14 @@ export class PaymentProcessor {
    */
   private async markOpen(orderId: string, paymentId: string, unlessMarked = false): Promise<boolean> {
     const fields = { paymentId, openedAt: new Date() };
-    const res = await OpenPayment.updateOne({ _id: orderId }, unlessMarked ? { $setOnInsert: fields } : { $set: fields }, { upsert: true });
+    const res = await updateOneRaw(OpenPayment, { _id: orderId }, unlessMarked ? { $setOnInsert: fields } : { $set: fields }, { upsert: true });
     return res.upsertedCount > 0 || res.modifiedCount > 0;
   }
 
   /** Removes the attempt's marker; one left behind (a crash, a lost write) the reconciler removes. */
   private async markSettled(payment: Pick<PaymentAttrs, '_id' | 'orderId' | 'paymentId'>): Promise<void> {
     try {
-      await OpenPayment.deleteOne({ _id: payment._id, paymentId: payment.paymentId });
+      await deleteOneRaw(OpenPayment, { _id: payment._id, paymentId: payment.paymentId });
     } catch (err) {
       this.log(payment).warn({ err }, 'could not remove the open-payment marker, the reconciler will');
     }

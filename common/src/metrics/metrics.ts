@@ -50,7 +50,7 @@ export const metrics = {
     'Requests that needed a replica document an event was still bringing, or had just brought: outcome = arrived, timed_out, or kept (answered from the copy kept since it arrived, keepArrivals)',
     ['model', 'outcome'],
   ),
-  mongoCommands: counter('mongodb_commands_total', 'Commands sent to the service database', ['command']),
+  mongoCommands: counter('mongodb_commands_total', 'Operations sent to the service database, by collection method (findOne, insertOne, bulkWrite…)', ['command']),
   externalCalls: histogram(
     'external_call_duration_seconds',
     'Calls to systems outside the cluster (Stripe), by operation and outcome (ok, refused, unavailable, error)',

@@ -1,5 +1,16 @@
 import mongoose, { HydratedDocument, Schema } from 'mongoose';
-import { compareAndSet, Decision, isObjectId, OrderStatus, OutboxEntry, outboxPlugin, PublishMeta } from '@ticketing/common';
+import {
+  compareAndSet,
+  Decision,
+  deleteOneRaw,
+  isObjectId,
+  OrderStatus,
+  OutboxEntry,
+  outboxPlugin,
+  PublishMeta,
+  updateAndReturn,
+  updateOneRaw,
+} from '@ticketing/common';
 import { busSettled, paymentEventWaiting } from '../bus-settled';
 import { OrderCancelledPublisher } from '../events/publishers/order-cancelled-publisher';
 import { ActiveHold } from './active-hold';
@@ -245,7 +256,7 @@ export function changeOrderStatus<Optimistic extends StoredOrder | OrderDoc = Or
  * write is what counts, and a marker left behind is removed by the sweeper when it comes due.
  */
 async function endHoldIfFinal<T extends StoredOrder | OrderDoc>(updated: T | null): Promise<T | null> {
-  if (updated && !isActive(updated)) await ActiveHold.deleteOne({ _id: String(updated._id) }).catch(() => undefined);
+  if (updated && !isActive(updated)) await deleteOneRaw(ActiveHold, { _id: String(updated._id) }).catch(() => undefined);
   return updated;
 }
 
@@ -278,15 +289,14 @@ export async function completeOrder(id: string, paymentId: string): Promise<Stor
   const order = await changeOrderStatus(
     id,
     (o) => (isActive(o) ? { status: OrderStatus.Complete, set } : undefined),
-    // Lean: the order as stored is all the caller and the kept copy need (no document built).
+    // The order as stored is all the caller and the kept copy need: the driver's write
+    // (common updateAndReturn), no mongoose query or document.
     () =>
-      Order.findOneAndUpdate(
+      updateAndReturn<StoredOrder>(
+        Order,
         { _id: id, status: OrderStatus.Created },
         { $set: { ...set, status: OrderStatus.Complete }, $inc: { version: 1 } },
-        { new: true },
-      )
-        .lean<StoredOrder>()
-        .exec(),
+      ),
   );
   const stored = order instanceof Order ? (order.toObject() as StoredOrder) : (order as StoredOrder | null);
   if (stored) keepIfComplete(orderJson(stored));
@@ -374,7 +384,7 @@ function changePayment(
     write: async (order, step) => landed(await Order.updateOne(asRead(order), { ...step, $inc: { holdVersion: 1 } })),
     optimistic:
       optimistic && isObjectId(id)
-        ? async () => landed(await Order.updateOne({ _id: id, ...optimistic.filter }, { ...optimistic.step, $inc: { holdVersion: 1 } }))
+        ? async () => landed(await updateOneRaw(Order, { _id: id, ...optimistic.filter }, { ...optimistic.step, $inc: { holdVersion: 1 } }))
         : undefined,
   });
 }

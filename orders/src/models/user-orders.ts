@@ -1,5 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
-import { Logger } from '@ticketing/common';
+import { Logger, updateOneRaw } from '@ticketing/common';
 import { Order } from './order';
 
 /**
@@ -54,7 +54,7 @@ export const PULL_AFTER_MS = 60_000;
 
 /** Before the order's insert: see above. By `_id`, idempotent (a retried request adds nothing). */
 export async function recordUserOrder(userId: string, orderId: string): Promise<void> {
-  await UserOrders.updateOne({ _id: userId }, { $addToSet: { orderIds: orderId } }, { upsert: true });
+  await updateOneRaw(UserOrders, { _id: userId }, { $addToSet: { orderIds: orderId } }, { upsert: true });
 }
 
 /** Removes ids whose order does not exist and never will (older than PULL_AFTER_MS). Best effort. */

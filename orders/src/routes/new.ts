@@ -3,6 +3,7 @@ import { body } from 'express-validator';
 import mongoose from 'mongoose';
 import {
   BadRequestError,
+  findByIdRaw,
   insertDocument,
   isDuplicateKeyError,
   isObjectId,
@@ -68,8 +69,8 @@ export function createNewOrderRouter({ expirationSeconds, logger }: NewOrderRout
       const ticketId = req.body.ticketId as string;
       // A ticket listed a moment ago may still be on its way here (ticket:created): waited
       // for, briefly, rather than answered 404 (common readReplica).
-      // Lean: the fields are read, nothing is changed through it.
-      const ticket = await readReplica(Ticket.modelName, ticketId, () => Ticket.findById(ticketId).lean().exec(), {
+      // Read through the driver (common findByIdRaw): the fields are read, nothing is changed.
+      const ticket = await readReplica(Ticket.modelName, ticketId, () => findByIdRaw<TicketAttrs>(Ticket, ticketId), {
         fromArrival: (stored) => stored as unknown as TicketAttrs,
       });
       if (!ticket) throw new NotFoundError();

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { NotAuthorizedError, NotFoundError } from '@ticketing/common';
+import { findByIdRaw, NotAuthorizedError, NotFoundError } from '@ticketing/common';
 import { completedOrder, keepIfComplete } from '../models/completed-orders';
 import { Order, OrderDoc, orderJson, StoredOrder } from '../models/order';
 
@@ -15,14 +15,15 @@ export async function findOwnOrder(req: Request): Promise<OrderDoc> {
 }
 
 /**
- * The same order as the client sees it, read lean: nothing to change, so no document is
- * built (the buyer's poll while a payment completes is the busiest read of orders).
+ * The same order as the client sees it, read through the driver (common findByIdRaw):
+ * nothing to change, so no query or document is built (the buyer's poll while a payment
+ * completes is the busiest read of orders).
  */
 export async function showOwnOrder(req: Request): Promise<ReturnType<typeof orderJson>> {
   // A complete order never changes: a copy kept by this process is current.
   const complete = completedOrder(String(req.params.id));
   if (complete) return own(complete, req);
-  const view = orderJson(own<StoredOrder>(await Order.findById(req.params.id).lean(), req));
+  const view = orderJson(own<StoredOrder>(await findByIdRaw<StoredOrder>(Order, req.params.id), req));
   keepIfComplete(view);
   return view;
 }

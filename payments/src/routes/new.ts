@@ -3,6 +3,7 @@ import { body } from 'express-validator';
 import {
   BadRequestError,
   ConflictError,
+  findByIdRaw,
   NotAuthorizedError,
   NotFoundError,
   OrderStatus,
@@ -93,7 +94,7 @@ export function createNewPaymentRouter({ processor }: { processor: PaymentProces
 
       // An order placed a moment ago may still be on its way here (order:created): waited
       // for, briefly, rather than answered 404 (common readReplica).
-      const order = await readReplica(Order.modelName, orderId, () => Order.findById(orderId).lean().exec(), {
+      const order = await readReplica(Order.modelName, orderId, () => findByIdRaw<OrderAttrs>(Order, orderId), {
         fromArrival: (stored) => stored as unknown as OrderAttrs,
       });
       if (!order) throw new NotFoundError();

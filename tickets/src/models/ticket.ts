@@ -1,5 +1,5 @@
 import mongoose, { HydratedDocument, Schema, Types } from 'mongoose';
-import { compareAndSet, Decision, isObjectId, outboxPlugin, OutboxEntry } from '@ticketing/common';
+import { compareAndSet, Decision, isObjectId, outboxPlugin, OutboxEntry, updateAndReturn } from '@ticketing/common';
 import { TicketUpdatedPublisher } from '../events/publishers/ticket-updated-publisher';
 
 /** Prices are dollars to the cent: payments charges Math.round(price * 100) cents. */
@@ -143,7 +143,9 @@ export async function saveNextVersion(
   );
   // An order losing its hold is remembered, so a late duplicate of its order:created cannot reserve again.
   const released = current.orderId && current.orderId !== next.orderId ? current.orderId : undefined;
-  const saved = await Ticket.findOneAndUpdate(
+  // Through the driver (common updateAndReturn): the reservation of every purchase.
+  const saved = await updateAndReturn<StoredTicket>(
+    Ticket,
     {
       _id: current._id,
       version: current.version,
@@ -157,9 +159,7 @@ export async function saveNextVersion(
       $inc: { version: 1 },
       $push: { outbox: entry, ...(released ? { releasedOrderIds: released } : {}) },
     },
-    // Lean: the caller reads fields of the stored ticket, so no document is built.
-    { new: true },
-  ).lean<StoredTicket>();
+  );
   if (saved && released && saved.releasedOrderIds.length > RELEASED_ORDERS_KEPT) await trimReleasedOrders(saved._id);
   return saved;
 }

@@ -245,7 +245,7 @@ describe('GET /api/orders from the user-order index', () => {
     const { app } = testApp();
     const me = buyer();
     const ticket = await createTicket();
-    const spy = jest.spyOn(UserOrders, 'updateOne').mockRejectedValueOnce(new Error('boom'));
+    const spy = jest.spyOn(UserOrders.collection, 'updateOne').mockRejectedValueOnce(new Error('boom'));
     try {
       await request(app).post('/api/orders').set('Cookie', me.cookie).send({ ticketId: ticket.id }).expect(500);
     } finally {

@@ -337,7 +337,7 @@ describe('when Stripe cannot answer', () => {
     const { app, logger, processor } = testApp(stripe);
     const { order, cookie } = await orderFor();
     const lost = Object.assign(new Error('connection 3 to 127.0.0.1:27017 closed'), { name: 'MongoNetworkError' });
-    const write = jest.spyOn(Payment, 'findOneAndUpdate').mockImplementationOnce(() => {
+    const write = jest.spyOn(Payment.collection, 'findOneAndUpdate').mockImplementationOnce(() => {
       throw lost;
     });
 
@@ -498,7 +498,7 @@ describe('an order that arrived a moment ago (its copy kept, common keepArrivals
     const { app } = testApp();
     const userId = newId();
     const orderId = await arrive(userId, 15);
-    const reads = jest.spyOn(Order, 'findById');
+    const reads = jest.spyOn(Order.collection, 'findOne');
 
     await pay(app, signinCookie({ id: userId }), { token: 'tok_visa', orderId }).expect(201);
 
@@ -620,7 +620,7 @@ describe('paying twice', () => {
   it('when the buyer pays an order for the first time, then no earlier payment is looked up before the attempt is stored (its insert would find one)', async () => {
     const { app } = testApp();
     const { order, cookie } = await orderFor();
-    const lookups = jest.spyOn(Payment, 'findById');
+    const lookups = jest.spyOn(Payment.collection, 'findOne');
 
     const res = await pay(app, cookie, { token: 'tok_visa', orderId: order.id }).expect(201);
 

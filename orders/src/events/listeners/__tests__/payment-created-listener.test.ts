@@ -23,7 +23,7 @@ describe('PaymentCreatedListener', () => {
     const { listener, errors } = setup();
     const event = paid(orderId);
     // The first delivery is one conditional write: it reads no order first.
-    const reads = jest.spyOn(Order, 'findById');
+    const reads = jest.spyOn(Order.collection, 'findOne');
 
     expect(await listener.handle(event)).toBe('acked');
     expect(reads).not.toHaveBeenCalled();
@@ -49,7 +49,7 @@ describe('PaymentCreatedListener', () => {
     expect(await listener.handle(paid(orderId))).toBe('acked');
     const fromDatabase = JSON.parse(JSON.stringify((await Order.findById(orderId))!.toJSON()));
 
-    const reads = jest.spyOn(Order, 'findById');
+    const reads = jest.spyOn(Order.collection, 'findOne');
     const shown = await request(app).get(`/api/orders/${orderId}`).set('Cookie', who.cookie).expect(200);
     const expiration = new ExpirationCompleteListener(new InMemoryBus(), captureLogger().logger);
     expect(await expiration.handle(envelopeOf<ExpirationCompleteEvent>(Subjects.ExpirationComplete, { orderId }))).toBe('acked');

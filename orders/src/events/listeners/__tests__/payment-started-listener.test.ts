@@ -33,7 +33,7 @@ describe('PaymentStartedListener', () => {
     const holdUntil = inSeconds(60);
     const event = paymentEvents.started(orderId, holdUntil);
     // The first delivery is one conditional write: it reads no order first.
-    const reads = jest.spyOn(Order, 'findById');
+    const reads = jest.spyOn(Order.collection, 'findOne');
 
     expect(await started.handle(event)).toBe('acked');
     expect(reads).not.toHaveBeenCalled();

@@ -122,7 +122,7 @@ describe('when the list knows the ticket as for sale (the POST put it there)', (
     const { created } = testListeners();
     const ticket = await listedTicket({ title: 'Ballet', price: 60 });
     const event = orderCreated(ticket.id);
-    const reads = jest.spyOn(Ticket, 'findById');
+    const reads = jest.spyOn(Ticket.collection, 'findOne');
 
     expect(await created.handle(event)).toBe('acked');
 
