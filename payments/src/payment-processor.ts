@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import {
   deleteOneRaw,
+  findByIdRaw,
   insertDocument,
   isDuplicateKeyError,
   Logger,
@@ -10,7 +11,7 @@ import {
   updateOneRaw,
   waitForPublished,
 } from '@ticketing/common';
-import { Order } from './models/order';
+import { Order, OrderAttrs } from './models/order';
 import { idempotencyKeyOf, Payment, PaymentAttrs, PaymentStatus } from './models/payment';
 import { OpenPayment } from './models/open-payment';
 import { PaymentCreatedPublisher } from './events/publishers/payment-created-publisher';
@@ -155,7 +156,7 @@ export class PaymentProcessor {
       }
 
       // Read the replica only now, after the attempt is stored: see orderCancelled().
-      const current = await Order.findById(orderId, { status: 1 }).lean();
+      const current = await findByIdRaw<Pick<OrderAttrs, 'status'>>(Order, orderId, { status: 1 });
       if (current?.status === OrderStatus.Cancelled) {
         const settled = await this.fail(payment, 'Order was cancelled', undefined, meta);
         return settled.outcome === 'failed' ? { outcome: 'cancelled', payment: settled.payment } : settled;

@@ -32,3 +32,17 @@ it('when the same next version arrives 10 times at once, then exactly one applie
   expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
   expect(outcomes.filter((o) => o === 'already-applied')).toHaveLength(9);
 });
+
+const Typed = mongoose.model(
+  'VersionedTypedReplica',
+  new Schema({ _id: String, price: Number, heldBy: String, endsAt: Date, version: Number }, { versionKey: false }),
+);
+
+it('when an event carries text for typed fields and a null, then they are stored cast to the schema and the null clears its field', async () => {
+  await Typed.create({ _id: 't1', price: 5, heldBy: 'o1', endsAt: new Date('2026-01-01T00:00:00Z'), version: 0 });
+
+  expect(await applyNextVersion(Typed, 't1', 1, { price: '7.5', heldBy: null, endsAt: '2026-02-01T00:00:00.000Z', junk: 'x' })).toBe('applied');
+
+  const stored = await Typed.collection.findOne({ _id: 't1' } as never);
+  expect(stored).toEqual({ _id: 't1', price: 7.5, heldBy: null, endsAt: new Date('2026-02-01T00:00:00Z'), version: 1 });
+});

@@ -53,9 +53,12 @@ function prepareUpdate(model: AnyModel, update: Record<string, unknown>, upsert:
   return { update: u, pushes };
 }
 
-/** The document by `_id`, as stored (what `findById(id).lean()` returns), or null. */
-export async function findByIdRaw<T>(model: AnyModel, id: unknown): Promise<T | null> {
-  return (await model.collection.findOne({ _id: castId(model, id) } as never)) as T | null;
+/**
+ * The document by `_id`, as stored (what `findById(id, projection).lean()` returns), or
+ * null. `projection`: only these fields (and `_id`).
+ */
+export async function findByIdRaw<T>(model: AnyModel, id: unknown, projection?: Record<string, 1>): Promise<T | null> {
+  return (await model.collection.findOne({ _id: castId(model, id) } as never, projection && { projection })) as T | null;
 }
 
 /**

@@ -1,6 +1,19 @@
 import type { Model } from 'mongoose';
 import { EventOutOfOrderError } from '../bus/listener';
+import { updateAndReturn } from '../outbox/driver-ops';
 import { replicaChanged } from './replica-arrivals';
+
+/**
+ * The event's fields cast to the replica's schema (ObjectIds, Dates from their text), unknown
+ * ones dropped, as mongoose's query casts a `$set`. A null stays null (it clears the field;
+ * castObject would drop it).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function castFields(model: Model<any>, set: Record<string, unknown>): Record<string, unknown> {
+  const cast = model.castObject(set) as Record<string, unknown>;
+  for (const [path, value] of Object.entries(set)) if (value === null && model.schema.path(path)) cast[path] = null;
+  return cast;
+}
 
 export type VersionedOutcome = 'applied' | 'already-applied';
 
@@ -17,9 +30,10 @@ export async function applyNextVersion(
   version: number,
   set: Record<string, unknown>,
 ): Promise<VersionedOutcome> {
-  // Lean: whether it landed is all this needs, so no document is built. (No projection:
-  // FerretDB refuses one on findAndModify.)
-  const applied = await model.findOneAndUpdate({ _id: id, version: version - 1 }, { $set: { ...set, version } }).lean();
+  // Through the driver (updateAndReturn): whether it landed is all this needs, so no query
+  // or document is built; `set` is cast to the schema first, as mongoose's query would.
+  // (No projection: FerretDB refuses one on findAndModify.)
+  const applied = await updateAndReturn(model, { _id: id, version: version - 1 }, { $set: { ...castFields(model, set), version } });
   if (applied) {
     // A copy of the replica kept since it arrived (keepArrivals) is out of date now.
     replicaChanged(model.modelName, id);
