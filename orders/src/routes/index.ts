@@ -1,9 +1,9 @@
 import { Request, Response, Router } from 'express';
 import { query } from 'express-validator';
-import { isObjectId, requireAuth, validateRequest } from '@ticketing/common';
+import { findByIdRaw, isObjectId, requireAuth, validateRequest } from '@ticketing/common';
 import { completedOrder, keepIfComplete } from '../models/completed-orders';
 import { Order, orderJson } from '../models/order';
-import { pullMissingOrders, UserOrders } from '../models/user-orders';
+import { pullMissingOrders, UserOrders, UserOrdersAttrs } from '../models/user-orders';
 
 export const MAX_LIST_LIMIT = 100;
 
@@ -64,7 +64,8 @@ export function createIndexOrderRouter(): Router {
     const userId = req.currentUser!.id;
     const limit = req.query.limit === undefined ? MAX_LIST_LIMIT : Number(req.query.limit);
     const before = (req.query.before as string | undefined)?.toLowerCase();
-    const index = await UserOrders.findById(userId, { orderIds: 1 }).lean();
+    // By `_id` through the driver (common findByIdRaw): the one command of a page of complete orders.
+    const index = await findByIdRaw<Pick<UserOrdersAttrs, 'orderIds'>>(UserOrders, userId, { orderIds: 1 });
     // Hex ids of one length: string order is ObjectId order.
     const candidates = (index?.orderIds ?? [])
       .map((id) => id.toLowerCase())
