@@ -12,7 +12,7 @@ import {
   updateOneRaw,
 } from '../index';
 import { captureLogger, useTestDatabase } from '../testing';
-import { closeAllBuses, connectBus, sleep, unique, waitFor } from './helpers';
+import { closeAllBuses, collectTitled, connectBus, sleep, unique, waitFor } from './helpers';
 
 // The purchase path's driver reads and writes (driver-ops.ts) against a real MongoDB-protocol
 // server (MONGO_URI: FerretDB behind its gate) and real NATS Streaming: the `_id` cast as the
@@ -101,13 +101,7 @@ it('when updateOneRaw upserts, then the insert gets createdAt and the counts tel
 
 it('when a driver write pushes an outbox entry, then the relay publishes it at once, without a sweep, and clears it', async () => {
   const tag = unique('driver-ops');
-  const bus = await connectBus('collector');
-  const got: string[] = [];
-  bus.subscribe({ subject: Subjects.TicketUpdated, queueGroup: unique('collect'), ackWaitMs: 5_000, maxInFlight: 10 }, (d) => {
-    const env = JSON.parse(d.raw);
-    if (String(env.data.title).startsWith(tag)) got.push(env.id);
-    d.ack();
-  });
+  const got = await collectTitled(Subjects.TicketUpdated, tag);
   const relay = new OutboxRelay(await connectBus('relay'), [Seat], captureLogger().logger, { pollIntervalMs: 600_000, removeDelayMs: 0 }).start();
   await sleep(300); // past the start-up sweep: only the announcements can send them now
   const a = await Seat.create({ title: `${tag} a`, version: 0 });

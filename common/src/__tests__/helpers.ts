@@ -25,3 +25,18 @@ export async function connectBus(name = 'test'): Promise<NatsBus> {
 export async function closeAllBuses(): Promise<void> {
   await Promise.all(open.splice(0).map((b) => b.close()));
 }
+
+/**
+ * Ids of the events on `subject` whose title starts with `tag`, as a fresh subscriber on the
+ * real NATS Streaming receives them (the array fills as they arrive).
+ */
+export async function collectTitled(subject: string, tag: string): Promise<string[]> {
+  const bus = await connectBus('collector');
+  const got: string[] = [];
+  bus.subscribe({ subject, queueGroup: unique('collect'), ackWaitMs: 5_000, maxInFlight: 10 }, (d) => {
+    const env = JSON.parse(d.raw);
+    if (String(env.data.title).startsWith(tag)) got.push(env.id);
+    d.ack();
+  });
+  return got;
+}

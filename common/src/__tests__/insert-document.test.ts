@@ -1,7 +1,7 @@
 import mongoose, { Schema, Types } from 'mongoose';
 import { insertDocument, isDuplicateKeyError, OutboxRelay, outboxPlugin, Publisher, Subjects, TicketCreatedEvent } from '../index';
 import { captureLogger, useTestDatabase } from '../testing';
-import { closeAllBuses, connectBus, sleep, unique, waitFor } from './helpers';
+import { closeAllBuses, collectTitled, connectBus, sleep, unique, waitFor } from './helpers';
 
 // insertDocument against a real MongoDB-protocol server (MONGO_URI: FerretDB behind its
 // gate) and real NATS Streaming: what it stores, what it refuses, and that the relay
@@ -99,13 +99,7 @@ it('when the _id is taken, then it throws the duplicate key error and the stored
 
 it('when a document with outbox entries is inserted, then the relay publishes them at once, without a sweep, and clears them', async () => {
   const tag = unique('insert');
-  const bus = await connectBus('collector');
-  const got: string[] = [];
-  bus.subscribe({ subject: Subjects.TicketCreated, queueGroup: unique('collect'), ackWaitMs: 5_000, maxInFlight: 10 }, (d) => {
-    const env = JSON.parse(d.raw);
-    if (String(env.data.title).startsWith(tag)) got.push(env.id);
-    d.ack();
-  });
+  const got = await collectTitled(Subjects.TicketCreated, tag);
   const relay = new OutboxRelay(await connectBus('relay'), [Listing], captureLogger().logger, {
     pollIntervalMs: 600_000,
     removeDelayMs: 0,
