@@ -16,9 +16,8 @@ type AnyModel = Model<any>;
  * as built and announced to the relay as the plugin's hook does, and the schema's timestamps
  * (`updatedAt` set by every write, `createdAt` by an upsert's insert). What they do not do:
  * cast other values (callers pass the stored types: Dates, numbers, strings) or run
- * setters and validators. Use them
- * where the filter and the update are built by the code from stored or checked values;
- * anything else keeps the mongoose query.
+ * setters and validators. Use them where the filter and the update are built by the code
+ * from stored or checked values; anything else keeps the mongoose query.
  */
 
 /** `id` as the schema stores `_id` (an ObjectId from its hex string, or the string itself). */
