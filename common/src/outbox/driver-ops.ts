@@ -1,6 +1,6 @@
 import type { Model } from 'mongoose';
 import type { OutboxEntry } from './outbox-entry';
-import { announceOutboxWrite, outboxSignal, plainEntries } from './outbox-plugin';
+import { announceOutboxWrite, announceWrite, plainEntries } from './outbox-plugin';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyModel = Model<any>;
@@ -89,7 +89,7 @@ export async function updateOneRaw(
   const f = withId(model, filter);
   const res = await model.collection.updateOne(f as never, u as never, options);
   // The relay reads the document back by `_id` (no outbox returned by this write).
-  if (pushes && outboxSignal.listenerCount('written') > 0) outboxSignal.emit('written', { model, id: f._id });
+  if (pushes) announceWrite({ model, id: f._id });
   return res;
 }
 

@@ -63,6 +63,14 @@ export const plainEntries = (outbox: unknown): OutboxEntry[] | undefined =>
     : undefined;
 
 /**
+ * Tells the relay that a write may have stored outbox entries (see OutboxWrite): the one
+ * way every writer announces, the plugin's hooks and the driver operations alike.
+ */
+export function announceWrite(w: OutboxWrite): void {
+  if (outboxSignal.listenerCount('written') > 0) outboxSignal.emit('written', w);
+}
+
+/**
  * Tells the relay about a document inserted without a mongoose document (insertDocument),
  * as the plugin's `save` hook does for one saved through mongoose. Nothing for a model
  * without an outbox, or a document without entries.
@@ -71,7 +79,7 @@ export const plainEntries = (outbox: unknown): OutboxEntry[] | undefined =>
 export function announceOutboxWrite(model: Model<any>, stored: { _id?: unknown; outbox?: OutboxEntry[] }): void {
   if (!model.schema.path('outbox') || !stored.outbox?.length) return;
   // Stored as plain entries already (plainEntries): announced as they are.
-  if (outboxSignal.listenerCount('written') > 0) outboxSignal.emit('written', { model, id: stored._id, outbox: stored.outbox });
+  announceWrite({ model, id: stored._id, outbox: stored.outbox });
 }
 
 /** The `_id` a filter names by equality, when it names exactly one. */
@@ -131,15 +139,12 @@ export function outboxPlugin(schema: Schema): void {
       },
     });
   }
-  const emit = (w: OutboxWrite) => {
-    if (outboxSignal.listenerCount('written') > 0) outboxSignal.emit('written', w);
-  };
   /* eslint-disable @typescript-eslint/no-explicit-any */
   schema.post('save', function (doc: any) {
-    emit({ model: doc.constructor, id: doc._id, outbox: plainEntries(doc.get('outbox')) });
+    announceWrite({ model: doc.constructor, id: doc._id, outbox: plainEntries(doc.get('outbox')) });
   });
   schema.post('insertMany', function (this: any, docs: any[]) {
-    for (const doc of docs ?? []) emit({ model: this, id: doc._id, outbox: plainEntries(doc.outbox) });
+    for (const doc of docs ?? []) announceWrite({ model: this, id: doc._id, outbox: plainEntries(doc.outbox) });
   });
   // An update that names no outbox stores no entries: nothing to announce, nothing to read
   // back (a read-back is one more database command on every such write).
@@ -149,13 +154,13 @@ export function outboxPlugin(schema: Schema): void {
     const after = o.new === true || o.returnDocument === 'after';
     // A projection may have left the outbox out of the returned document: read it back.
     const whole = returnsOutbox(o.projection) && returnsOutbox(this.projection());
-    if (res && after && whole && Array.isArray(res.outbox)) emit({ model: this.model, id: res._id, outbox: plainEntries(res.outbox) });
-    else emit({ model: this.model, id: res?._id ?? filterId(this.getFilter()) });
+    if (res && after && whole && Array.isArray(res.outbox)) announceWrite({ model: this.model, id: res._id, outbox: plainEntries(res.outbox) });
+    else announceWrite({ model: this.model, id: res?._id ?? filterId(this.getFilter()) });
   });
   for (const op of ['updateOne', 'updateMany'] as const) {
     schema.post(op, function (this: Query<any, any>) {
       if (!touchesOutbox(this.getUpdate())) return;
-      emit({ model: this.model, id: op === 'updateOne' ? filterId(this.getFilter()) : undefined });
+      announceWrite({ model: this.model, id: op === 'updateOne' ? filterId(this.getFilter()) : undefined });
     });
   }
   /* eslint-enable @typescript-eslint/no-explicit-any */
