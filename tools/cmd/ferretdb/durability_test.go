@@ -121,7 +121,7 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 
 // The URI FerretDB gets sets the mode on each connection it opens (the SQLite driver
 // applies _pragma per connection; FerretDB keeps a _pragma it is given).
-func TestSQLiteURISetsSynchronous(t *testing.T) {
+func TestSQLiteURISetsSynchronousAndTempStore(t *testing.T) {
 	for mode, want := range map[string]int{"normal": 1, "full": 2} {
 		dir := t.TempDir()
 		uri := sqliteURI(dir, mode)
@@ -133,13 +133,20 @@ func TestSQLiteURISetsSynchronous(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got int
+		var got, tempStore int
 		if err := db.QueryRow("PRAGMA synchronous").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow("PRAGMA temp_store").Scan(&tempStore); err != nil {
 			t.Fatal(err)
 		}
 		db.Close()
 		if got != want {
 			t.Errorf("synchronous %s: PRAGMA synchronous = %d, want %d", mode, got, want)
+		}
+		// 2 = MEMORY: statement journals from the heap, not a 64 KiB mapping per update (sqliteURI).
+		if tempStore != 2 {
+			t.Errorf("synchronous %s: PRAGMA temp_store = %d, want 2 (memory)", mode, tempStore)
 		}
 	}
 }

@@ -34,7 +34,7 @@ const (
 // is global: it is what makes each FerretDB update (internally a query
 // followed by a write) atomic with respect to every other client.
 type gate struct {
-	backend string // FerretDB's address
+	backend string // FerretDB's Unix socket
 	logger  *slog.Logger
 	stats   *stats     // nil unless --stats-listen: counts what is forwarded
 	idIndex *idIndexer // nil: no SQLite _id index (idindex.go)
@@ -108,7 +108,7 @@ func (g *gate) handle(client net.Conn) {
 		return
 	}
 
-	backend, err := net.Dial("tcp", g.backend)
+	backend, err := net.Dial("unix", g.backend)
 	if err != nil {
 		g.logger.Error("gate cannot reach FerretDB", "error", err)
 		return

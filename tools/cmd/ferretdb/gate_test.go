@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -31,10 +33,11 @@ func startStackWith(t *testing.T, st *stats) stack {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	f, err := newFerretDB(t.TempDir(), "normal", logger)
+	f, sock, err := newFerretDB(t.TempDir(), "normal", logger)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(sock)) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +49,7 @@ func startStackWith(t *testing.T, st *stats) stack {
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = f.Run(ferretCtx) }()
 
-	g := &gate{backend: backendAddr(f), logger: logger, stats: st}
+	g := &gate{backend: sock, logger: logger, stats: st}
 	gateDone := make(chan struct{})
 	go func() { defer close(gateDone); g.serve(ctx, ln) }()
 
@@ -59,7 +62,7 @@ func startStackWith(t *testing.T, st *stats) stack {
 
 	return stack{
 		gateURI:   "mongodb://" + ln.Addr().String() + "/",
-		directURI: "mongodb://" + backendAddr(f) + "/",
+		directURI: directURI(sock),
 	}
 }
 

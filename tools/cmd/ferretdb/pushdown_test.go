@@ -34,10 +34,11 @@ func startPushdownStack(t *testing.T) stack {
 func startPushdownStackIn(t *testing.T, dir string) stack {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f, err := newFerretDB(dir, "normal", logger)
+	f, sock, err := newFerretDB(dir, "normal", logger)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(sock)) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +48,7 @@ func startPushdownStackIn(t *testing.T, dir string) stack {
 	ferretDone := make(chan struct{})
 	go func() { defer close(ferretDone); _ = f.Run(ferretCtx) }()
 
-	g := &gate{backend: backendAddr(f), logger: logger, idIndex: newIDIndexer(dir, logger)}
+	g := &gate{backend: sock, logger: logger, idIndex: newIDIndexer(dir, logger)}
 	gateDone := make(chan struct{})
 	go func() { defer close(gateDone); g.serve(ctx, ln) }()
 	t.Cleanup(func() {
@@ -57,7 +58,7 @@ func startPushdownStackIn(t *testing.T, dir string) stack {
 		stopFerret()
 		<-ferretDone
 	})
-	return stack{gateURI: "mongodb://" + ln.Addr().String() + "/", directURI: "mongodb://" + backendAddr(f) + "/"}
+	return stack{gateURI: "mongodb://" + ln.Addr().String() + "/", directURI: directURI(sock)}
 }
 
 // counts is a snapshot of pushdownCounts.
