@@ -58,18 +58,51 @@ build() {
 	log "$name: built in $((SECONDS - started))s"
 }
 
-# --- ferretdb: our own module, so hash its module files and sources.
+# --- ferretdb: our own module, so hash its module files and sources, and the
+# files in patches/ferretdb/ that replace FerretDB's own in this binary
+# (patches/README.md: each names the upstream file's sha256 it was written for).
 ferretdb_stamp=$(
 	cd "$TOOLS_DIR"
 	{
 		echo "$GO_VERSION"
 		cat go.mod go.sum
 		find cmd/ferretdb -name '*.go' ! -name '*_test.go' -print0 | sort -z | xargs -0 cat
+		find patches -type f -print0 | sort -z | xargs -0 cat
 	} | hash_of
 )
 build_ferretdb() {
+	local work rc
+	work=$(mktemp -d "$BIN_DIR/.ferretdb-src.XXXXXX")
+	build_ferretdb_in "$work"
+	rc=$?
+	rm -rf "$work"
+	return $rc
+}
+# build_ferretdb_in WORK: FerretDB's module copied out of the module cache into
+# WORK (the cache is read-only, and `go build -overlay` refuses files there),
+# the patched files laid over it, and our command built through a copy of our
+# go.mod that replaces the module by that directory.
+build_ferretdb_in() {
+	local work=$1 upstream rel want got
+	upstream=$(cd "$TOOLS_DIR" && go mod download github.com/FerretDB/FerretDB && go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB) || return 1
+	cp -r "$upstream" "$work/FerretDB" && chmod -R u+w "$work/FerretDB" || return 1
+	while read -r want rel; do
+		[[ -z "$rel" || "$want" == \#* ]] && continue
+		if [[ ! -f "$work/FerretDB/$rel" ]]; then
+			log "error: patches/ferretdb/$rel replaces $rel, which this FerretDB does not have"
+			return 1
+		fi
+		got=$(hash_of <"$work/FerretDB/$rel")
+		if [[ "$got" != "$want" ]]; then
+			log "error: FerretDB's $rel is not the file patches/ferretdb/$rel was written for (sha256 $got, want $want): review the patch"
+			return 1
+		fi
+		cp "$TOOLS_DIR/patches/ferretdb/$rel" "$work/FerretDB/$rel"
+	done <"$TOOLS_DIR/patches/ferretdb.sha256"
+	cp "$TOOLS_DIR/go.mod" "$TOOLS_DIR/go.sum" "$work/"
+	echo "replace github.com/FerretDB/FerretDB => $work/FerretDB" >>"$work/go.mod"
 	# -buildvcs=false: the binary must not depend on the state of the git work tree.
-	(cd "$TOOLS_DIR" && go build -buildvcs=false -trimpath -o "$TMP_OUT/ferretdb" ./cmd/ferretdb)
+	(cd "$TOOLS_DIR" && go build -modfile="$work/go.mod" -buildvcs=false -trimpath -o "$TMP_OUT/ferretdb" ./cmd/ferretdb)
 }
 build ferretdb "$ferretdb_stamp" build_ferretdb
 
