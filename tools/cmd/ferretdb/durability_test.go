@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -155,5 +156,22 @@ func TestRunRefusesAnUnknownSynchronousMode(t *testing.T) {
 	err := run(flags{listen: "127.0.0.1:0", dataDir: t.TempDir(), logLevel: "warn", synchronous: "off"})
 	if err == nil || !strings.Contains(err.Error(), "--synchronous") {
 		t.Fatalf("run with synchronous=off: %v, want an error naming --synchronous", err)
+	}
+}
+
+// The collector's target: 400 unless $GOGC is set, which then wins.
+func TestSetGCPercentDefaultsTo400UnlessGOGCIsSet(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	if got := setGCPercent(); got != 400 {
+		t.Fatalf("without GOGC: %d, want 400", got)
+	}
+	if got := debug.SetGCPercent(400); got != 400 {
+		t.Fatalf("without GOGC the runtime's target is %d, want 400", got)
+	}
+	debug.SetGCPercent(150) // as the runtime would have taken GOGC=150 at start
+	t.Setenv("GOGC", "150")
+	if got := setGCPercent(); got != 150 {
+		t.Fatalf("with GOGC=150: %d, want 150", got)
 	}
 }

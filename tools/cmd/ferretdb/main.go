@@ -36,6 +36,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -43,6 +44,7 @@ import (
 )
 
 func main() {
+	setGCPercent()
 	var o flags
 	flag.StringVar(&o.listen, "listen", "127.0.0.1:27017", "public address of the gate (host:port; port 0 picks a free one)")
 	flag.StringVar(&o.dataDir, "data-dir", "", "directory for the SQLite files (created if missing; required)")
@@ -65,6 +67,26 @@ func main() {
 type flags struct {
 	listen, dataDir, logLevel, statsListen, synchronous string
 	pprof                                               bool
+}
+
+// defaultGCPercent is the Go collector's target when $GOGC is not set: the heap
+// may grow to five times what is live (Go's default is twice). Every command
+// allocates the documents it decodes and encodes, and with the default target
+// the collector ran about 11 % of a gate's CPU under the purchase bench; at 400
+// the gates took 12–15 % less CPU for the same services' work, at 55 MB RSS
+// each instead of 43 (stop 25, two alternating runs).
+const defaultGCPercent = 400
+
+// setGCPercent applies defaultGCPercent unless $GOGC says otherwise, and
+// returns the target in effect.
+func setGCPercent() int {
+	if os.Getenv("GOGC") != "" {
+		p := debug.SetGCPercent(100) // read what the runtime took from $GOGC…
+		debug.SetGCPercent(p)        // …and put it back
+		return p
+	}
+	debug.SetGCPercent(defaultGCPercent)
+	return defaultGCPercent
 }
 
 func envOr(key, fallback string) string {
