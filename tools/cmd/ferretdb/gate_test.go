@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/FerretDB/FerretDB/ferretdb"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -28,16 +29,24 @@ func startStack(t *testing.T) stack {
 	return startStackWith(t, nil)
 }
 
+// newTestFerretDB is newFerretDB for a test: it fails the test on an error and
+// removes the socket's directory when the test ends.
+func newTestFerretDB(t *testing.T, dir string, logger *slog.Logger) (*ferretdb.FerretDB, string) {
+	t.Helper()
+	f, sock, err := newFerretDB(dir, "normal", logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(sock)) })
+	return f, sock
+}
+
 // startStackWith starts the stack with st counting what the gate forwards (nil: off).
 func startStackWith(t *testing.T, st *stats) stack {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	f, sock, err := newFerretDB(t.TempDir(), "normal", logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(sock)) })
+	f, sock := newTestFerretDB(t, t.TempDir(), logger)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -34,11 +34,7 @@ func startPushdownStack(t *testing.T) stack {
 func startPushdownStackIn(t *testing.T, dir string) stack {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f, sock, err := newFerretDB(dir, "normal", logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(sock)) })
+	f, sock := newTestFerretDB(t, dir, logger)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
