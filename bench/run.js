@@ -19,6 +19,7 @@ const crypto = require('node:crypto');
 const autocannon = require('autocannon');
 const lib = require('./lib');
 const { seed } = require('./seed');
+const { AUTH_GLIBC_TUNABLES } = require('../scripts/stack');
 
 const { sleep, call, percentile } = lib;
 
@@ -220,10 +221,26 @@ async function scenarioAuth(t) {
   const p0 = performance.now();
   for (let i = 0; i < 2; i++) await Promise.all(Array.from({ length: cores }, scrypt));
   const parallelRate = (2 * cores) / ((performance.now() - p0) / 1000);
-  raw.hash = { params, cpuSecondsPerHash: cpuPerHash, wallSecondsPerHash, cores, capacity, parallelRate };
+  // The same in a process whose malloc puts scrypt's 32 MiB block in transparent huge pages,
+  // as the stack and the manifests run auth (GLIBC_TUNABLES): fewer page faults and TLB
+  // misses make the same hash cheaper, so this is the stricter figure of what the cores can
+  // hash, and the target below is judged against the higher of the two capacities.
+  const huge = hashCostInChild(params, { GLIBC_TUNABLES: AUTH_GLIBC_TUNABLES });
+  const hugeCapacity = huge ? cores / huge.cpuSecondsPerHash : 0;
+  const best = Math.max(capacity, hugeCapacity);
+  raw.hash = {
+    params,
+    cpuSecondsPerHash: cpuPerHash,
+    wallSecondsPerHash,
+    cores,
+    capacity,
+    parallelRate,
+    ...(huge && { hugePages: { ...huge, capacity: hugeCapacity } }),
+  };
   log(
     `scrypt N=${params.N} r=${params.r} p=${params.p}: ${cpuPerHash.toFixed(3)} CPU s per hash; ${cores} cores → ${capacity.toFixed(1)} hashes/s; ` +
-      `${cores} at once in this process: ${parallelRate.toFixed(1)} hashes/s`,
+      `${cores} at once in this process: ${parallelRate.toFixed(1)} hashes/s` +
+      (huge ? `; with ${AUTH_GLIBC_TUNABLES}: ${huge.cpuSecondsPerHash.toFixed(3)} CPU s per hash → ${hugeCapacity.toFixed(1)} hashes/s` : ''),
   );
 
   const closed = async (name, conns, seconds, request, { target, ok = (s) => s === 200 || s === 201 } = {}) => {
@@ -274,14 +291,51 @@ async function scenarioAuth(t) {
   await closed('auth: sign-in, 4 concurrent', 4, SECONDS, signin, {
     target: {
       text:
-        `≥ 90 % of ${capacity.toFixed(1)}/s = ${(0.9 * capacity).toFixed(1)} ops/s (${cores} cores ÷ ${cpuPerHash.toFixed(3)} CPU s/hash; ` +
-        `${cores} hashes at once in the bench process: ${parallelRate.toFixed(1)}/s)`,
-      ok: (r) => r.opsPerSec >= 0.9 * capacity,
+        `≥ 90 % of ${best.toFixed(1)}/s = ${(0.9 * best).toFixed(1)} ops/s (${cores} cores ÷ CPU s/hash: ${cpuPerHash.toFixed(3)} → ${capacity.toFixed(1)}/s` +
+        (huge ? `, in huge pages ${huge.cpuSecondsPerHash.toFixed(3)} → ${hugeCapacity.toFixed(1)}/s` : '') +
+        `; ${cores} hashes at once in the bench process: ${parallelRate.toFixed(1)}/s)`,
+      ok: (r) => r.opsPerSec >= 0.9 * best,
     },
   });
   await closed('auth: sign-in overload, 16 concurrent', 16, Math.max(2, SECONDS / 2), signin, {
     target: { text: 'excess shed at once (429/503), p99 of successes ≤ 4 s', ok: (r) => r.errors === 0 && r.p99 <= 4000 },
   });
+}
+
+/**
+ * CPU seconds of one scrypt (`params`) in a fresh node process with `env` added: glibc reads
+ * its malloc tunables only at process start. Undefined when the child fails (it is context,
+ * not a figure of the system under test).
+ */
+function hashCostInChild(params, env) {
+  const script = `
+    const crypto = require('node:crypto');
+    const params = { ...${JSON.stringify(params)}, maxmem: 64 * 1024 * 1024 };
+    const scrypt = () => new Promise((res, rej) =>
+      crypto.scrypt('bench-password', crypto.randomBytes(16), 64, params, (e, k) => (e ? rej(e) : res(k))));
+    (async () => {
+      await scrypt();
+      const runs = 4;
+      const cpu0 = process.cpuUsage();
+      const w0 = performance.now();
+      for (let i = 0; i < runs; i++) await scrypt();
+      const cpu = process.cpuUsage(cpu0);
+      process.stdout.write(JSON.stringify({
+        cpuSecondsPerHash: (cpu.user + cpu.system) / 1e6 / runs,
+        wallSecondsPerHash: (performance.now() - w0) / 1000 / runs,
+      }));
+    })();`;
+  try {
+    const out = require('node:child_process').execFileSync(process.execPath, ['-e', script], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return JSON.parse(out);
+  } catch (err) {
+    log(`could not measure scrypt with ${JSON.stringify(env)}: ${err.message}`);
+    return undefined;
+  }
 }
 
 /** `count` tickets listed through the API by one seller (so the list has something to show). */
@@ -666,7 +720,8 @@ async function main() {
     `\nbench ${modes.join(' ')}: ${SECONDS} s per scenario, ${CONNECTIONS} connections, hold ${HOLD_SECONDS} s; ` +
       `${raw.machine.cpus} × ${raw.machine.cpu}, ${raw.machine.memoryGb} GB; load ${raw.machine.loadBefore} before, ` +
       `${raw.machine.loadAfter} after; took ${Math.round((Date.now() - started) / 1000)} s` +
-      (raw.hash ? `; scrypt ${raw.hash.cpuSecondsPerHash.toFixed(3)} CPU s/hash → ${raw.hash.capacity.toFixed(1)} hashes/s on ${raw.hash.cores} cores` : ''),
+      (raw.hash ? `; scrypt ${raw.hash.cpuSecondsPerHash.toFixed(3)} CPU s/hash → ${raw.hash.capacity.toFixed(1)} hashes/s on ${raw.hash.cores} cores` : '') +
+      (raw.hash?.hugePages ? ` (in huge pages ${raw.hash.hugePages.cpuSecondsPerHash.toFixed(3)} → ${raw.hash.hugePages.capacity.toFixed(1)})` : ''),
   );
   printTable();
   if (JSON_OUT) {

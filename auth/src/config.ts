@@ -42,6 +42,12 @@ export const configSpec = {
   HASH_CONCURRENCY: env.int(atLeastOne).default(authDefaults.hash.concurrency),
   /** 0 is allowed: no waiting at all, everything beyond the slots is refused. */
   HASH_QUEUE: env.int().default(authDefaults.hash.queue),
+  /**
+   * Read by glibc when the process starts, not by this code: `glibc.malloc.hugetlb=1` puts
+   * scrypt's 32 MiB block in transparent huge pages (services/hash-memory.ts). Declared here
+   * so the manifests are checked against it; the service logs at start whether it took effect.
+   */
+  GLIBC_TUNABLES: env.string().optional(),
 };
 
 export const loadServiceConfig = () => loadConfig(configSpec);

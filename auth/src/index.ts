@@ -3,6 +3,7 @@ import { buildApp } from './app';
 import { loadServiceConfig, SERVICE_NAME } from './config';
 import { backfillUserEmails } from './models/user';
 import { HashGate } from './services/hash-gate';
+import { hashMemory, HUGE_PAGES_TUNABLE } from './services/hash-memory';
 import { SigninLimiter } from './services/signin-limiter';
 import { SignupLimiter } from './services/signup-limiter';
 
@@ -49,6 +50,13 @@ main(SERVICE_NAME, async () => {
       const added = await backfillUserEmails();
       if (added > 0) logger.info({ added }, 'email entries added for existing users');
       logger.info({ hash: hashGate.limits }, 'password hashing capacity');
+      const memory = hashMemory();
+      if (memory.hugePages) logger.info({ hugePages: true, reason: memory.reason }, 'password hashing memory');
+      else
+        logger.warn(
+          { hugePages: false, reason: memory.reason },
+          `password hashing memory: scrypt's block is not in huge pages, each hash costs about a third more CPU (set GLIBC_TUNABLES=${HUGE_PAGES_TUNABLE})`,
+        );
       sweepers = limiters.map(({ name, limiter, everySeconds }) =>
         setInterval(
           () =>

@@ -241,6 +241,11 @@ func envProblems(c *cluster, svc string, cfg configVars) []string {
 			add("%s: %s uses port %s, which Service %s does not expose", svc, name, port, host)
 		}
 	}
+	if slices.Contains(cfg.Known, "GLIBC_TUNABLES") {
+		if e, ok := env["GLIBC_TUNABLES"]; !ok || !slices.Contains(strings.Split(e.Value, ":"), authGlibcTunables) {
+			add("%s: GLIBC_TUNABLES must include %s: scrypt's block in huge pages (auth/README.md)", svc, authGlibcTunables)
+		}
+	}
 	if e, ok := env["NATS_CLUSTER_ID"]; ok {
 		if nats, ok := c.statefulSets["nats"]; !ok || !slices.Contains(nats.Spec.Template.Spec.Containers[0].Args, "--cluster_id="+e.Value) {
 			add("%s: NATS_CLUSTER_ID=%s is not the cluster id NATS Streaming runs with", svc, e.Value)
@@ -282,6 +287,32 @@ func TestBrokenEnvIsRejected(t *testing.T) {
 		"orders: NATS_CLIENT_ID must be the pod name",
 		`orders: MONGO_URI points at "orders-db", which is no Service of the manifests`,
 	)
+}
+
+// authGlibcTunables is the malloc tunable auth runs with: scrypt's 32 MiB block in
+// transparent huge pages (auth/src/services/hash-memory.ts). The local stack gives it to
+// auth (scripts/stack, AUTH_GLIBC_TUNABLES), and so must every Deployment of auth.
+const authGlibcTunables = "glibc.malloc.hugetlb=1"
+
+func TestStackGivesAuthTheManifestsMallocTunable(t *testing.T) {
+	out, ok := run(t, repoRoot(t), "node", "-e", "process.stdout.write(require('./scripts/stack').AUTH_GLIBC_TUNABLES)")
+	if !ok {
+		t.Fatalf("scripts/stack cannot be loaded: %s", out)
+	}
+	if out != authGlibcTunables {
+		t.Errorf("scripts/stack gives auth GLIBC_TUNABLES=%q, the manifests are checked for %q", out, authGlibcTunables)
+	}
+}
+
+func TestAuthWithoutHugePagesIsRejected(t *testing.T) {
+	objs, errs := decodeManifests(readFile(t, filepath.Join("testdata", "manifests", "auth-no-huge-pages.yaml")))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	cfg := configVars{Known: []string{"PORT", "GLIBC_TUNABLES"}}
+	msg := strings.Join(envProblems(index("fixture", objs), "auth", cfg), "\n")
+	t.Logf("rejected: %s", msg)
+	wantAll(t, "auth-no-huge-pages.yaml", msg, "auth: GLIBC_TUNABLES must include glibc.malloc.hugetlb=1")
 }
 
 // ingressProblems compares the Ingress with infra/routes.json: every rule routes the
