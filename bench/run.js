@@ -223,11 +223,11 @@ async function scenarioAuth(t) {
   const parallelRate = (2 * cores) / ((performance.now() - p0) / 1000);
   // The same in a process whose malloc puts scrypt's 32 MiB block in transparent huge pages,
   // as the stack and the manifests run auth (GLIBC_TUNABLES): fewer page faults and TLB
-  // misses make the same hash cheaper, so this is the stricter figure of what the cores can
-  // hash, and the target below is judged against the higher of the two capacities.
-  const huge = hashCostInChild(params, { GLIBC_TUNABLES: AUTH_GLIBC_TUNABLES });
+  // misses make the same hash cheaper. The target stays the issue's formula above (node's
+  // scrypt as it runs by default); these figures are printed beside it, so the reader sees
+  // what share of the cheaper hash's capacity auth reaches too.
+  const huge = hashCostInChild(params, { GLIBC_TUNABLES: AUTH_GLIBC_TUNABLES }, cores);
   const hugeCapacity = huge ? cores / huge.cpuSecondsPerHash : 0;
-  const best = Math.max(capacity, hugeCapacity);
   raw.hash = {
     params,
     cpuSecondsPerHash: cpuPerHash,
@@ -240,7 +240,10 @@ async function scenarioAuth(t) {
   log(
     `scrypt N=${params.N} r=${params.r} p=${params.p}: ${cpuPerHash.toFixed(3)} CPU s per hash; ${cores} cores → ${capacity.toFixed(1)} hashes/s; ` +
       `${cores} at once in this process: ${parallelRate.toFixed(1)} hashes/s` +
-      (huge ? `; with ${AUTH_GLIBC_TUNABLES}: ${huge.cpuSecondsPerHash.toFixed(3)} CPU s per hash → ${hugeCapacity.toFixed(1)} hashes/s` : ''),
+      (huge
+        ? `; with ${AUTH_GLIBC_TUNABLES}: ${huge.cpuSecondsPerHash.toFixed(3)} CPU s per hash → ${hugeCapacity.toFixed(1)} hashes/s, ` +
+          `${cores} at once: ${huge.parallelRate.toFixed(1)} hashes/s`
+        : ''),
   );
 
   const closed = async (name, conns, seconds, request, { target, ok = (s) => s === 200 || s === 201 } = {}) => {
@@ -288,26 +291,31 @@ async function scenarioAuth(t) {
   }
   if (accounts.length < 16) log(`only ${accounts.length} of 16 sign-in accounts could sign up`);
   const signin = (w) => call(t.url, 'POST', '/api/users/signin', { body: { email: accounts[w % accounts.length], password: 'bench-password-1' } });
-  await closed('auth: sign-in, 4 concurrent', 4, SECONDS, signin, {
+  const signinRow = await closed('auth: sign-in, 4 concurrent', 4, SECONDS, signin, {
     target: {
       text:
-        `≥ 90 % of ${best.toFixed(1)}/s = ${(0.9 * best).toFixed(1)} ops/s (${cores} cores ÷ CPU s/hash: ${cpuPerHash.toFixed(3)} → ${capacity.toFixed(1)}/s` +
-        (huge ? `, in huge pages ${huge.cpuSecondsPerHash.toFixed(3)} → ${hugeCapacity.toFixed(1)}/s` : '') +
-        `; ${cores} hashes at once in the bench process: ${parallelRate.toFixed(1)}/s)`,
-      ok: (r) => r.opsPerSec >= 0.9 * best,
+        `≥ 90 % of ${capacity.toFixed(1)}/s = ${(0.9 * capacity).toFixed(1)} ops/s (${cores} cores ÷ ${cpuPerHash.toFixed(3)} CPU s/hash; ` +
+        `${cores} hashes at once in the bench process: ${parallelRate.toFixed(1)}/s)`,
+      ok: (r) => r.opsPerSec >= 0.9 * capacity,
     },
   });
+  if (huge) {
+    signinRow.note +=
+      `; in huge pages as auth hashes: ${cores} ÷ ${huge.cpuSecondsPerHash.toFixed(3)} CPU s/hash = ${hugeCapacity.toFixed(1)}/s ` +
+      `(sign-in ${Math.round((100 * signinRow.opsPerSec) / hugeCapacity)} % of it), ${cores} at once ${huge.parallelRate.toFixed(1)}/s ` +
+      `(${Math.round((100 * signinRow.opsPerSec) / huge.parallelRate)} %)`;
+  }
   await closed('auth: sign-in overload, 16 concurrent', 16, Math.max(2, SECONDS / 2), signin, {
     target: { text: 'excess shed at once (429/503), p99 of successes ≤ 4 s', ok: (r) => r.errors === 0 && r.p99 <= 4000 },
   });
 }
 
 /**
- * CPU seconds of one scrypt (`params`) in a fresh node process with `env` added: glibc reads
- * its malloc tunables only at process start. Undefined when the child fails (it is context,
+ * CPU seconds of one scrypt (`params`) in a fresh node process with `env` added (glibc reads
+ * its malloc tunables only at process start), and hashes per second with `cores` at once. Undefined when the child fails (it is context,
  * not a figure of the system under test).
  */
-function hashCostInChild(params, env) {
+function hashCostInChild(params, env, cores) {
   const script = `
     const crypto = require('node:crypto');
     const params = { ...${JSON.stringify(params)}, maxmem: 64 * 1024 * 1024 };
@@ -320,9 +328,13 @@ function hashCostInChild(params, env) {
       const w0 = performance.now();
       for (let i = 0; i < runs; i++) await scrypt();
       const cpu = process.cpuUsage(cpu0);
+      const wall = (performance.now() - w0) / 1000;
+      const p0 = performance.now();
+      for (let i = 0; i < 2; i++) await Promise.all(Array.from({ length: ${cores} }, scrypt));
       process.stdout.write(JSON.stringify({
         cpuSecondsPerHash: (cpu.user + cpu.system) / 1e6 / runs,
-        wallSecondsPerHash: (performance.now() - w0) / 1000 / runs,
+        wallSecondsPerHash: wall / runs,
+        parallelRate: (2 * ${cores}) / ((performance.now() - p0) / 1000),
       }));
     })();`;
   try {
