@@ -37,8 +37,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -215,8 +217,11 @@ func newFerretDB(dataDir, synchronous string, logger *slog.Logger) (*ferretdb.Fe
 	sqliteURL := sqliteURI(abs, synchronous)
 
 	// Under the system's temporary directory, not dataDir: a socket path must
-	// stay within 107 bytes. Mode 0700: only this user can reach FerretDB.
-	sockDir, err := os.MkdirTemp("", "ferretdb-gate-")
+	// stay within 107 bytes. Mode 0700: only this user can reach FerretDB. The
+	// name carries our pid, so a later gate can tell a directory left by a
+	// killed one (kill -9 runs no cleanup) and remove it.
+	removeStaleSocketDirs(os.TempDir(), logger)
+	sockDir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", socketDirPrefix, os.Getpid()))
 	if err != nil {
 		return nil, "", err
 	}
@@ -233,6 +238,44 @@ func newFerretDB(dataDir, synchronous string, logger *slog.Logger) (*ferretdb.Fe
 		return nil, "", err
 	}
 	return f, sock, nil
+}
+
+// socketDirPrefix starts the name of every gate's socket directory, followed
+// by the gate's pid, a dash and MkdirTemp's random part.
+const socketDirPrefix = "ferretdb-gate-"
+
+// removeStaleSocketDirs removes, under root, the socket directories of gates
+// that are gone: the pid in the name is not a running process, and nothing
+// answers on the socket (a gate in another pid namespace sharing root still
+// answers, and keeps its directory). Directories of other users, and names
+// without a pid, are left alone. Best effort: it logs what it removes.
+func removeStaleSocketDirs(root string, logger *slog.Logger) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(name, socketDirPrefix) {
+			continue
+		}
+		pidText, _, ok := strings.Cut(strings.TrimPrefix(name, socketDirPrefix), "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); err == nil || errors.Is(err, syscall.EPERM) {
+			continue // running (or another user's process)
+		}
+		dir := filepath.Join(root, name)
+		if c, err := net.DialTimeout("unix", filepath.Join(dir, "ferretdb.sock"), 200*time.Millisecond); err == nil {
+			c.Close()
+			continue
+		}
+		if err := os.RemoveAll(dir); err == nil {
+			logger.Info("removed the socket directory of a gate that is gone", "dir", dir, "pid", pid)
+		}
+	}
 }
 
 // directURI is a MongoDB URI that reaches FerretDB on its socket, bypassing
