@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,9 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -38,31 +35,7 @@ func startBuiltBinary(t *testing.T) string {
 		t.Skipf("%s is not built (run tools/build.sh): %v", bin, err)
 	}
 	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if addr, ok := strings.CutPrefix(sc.Text(), "ferretdb ready on "); ok {
-				ready <- addr
-			}
-		}
-	}()
-	select {
-	case addr := <-ready:
-		return "mongodb://" + addr + "/"
-	case <-time.After(30 * time.Second):
-		t.Fatal("tools/bin/ferretdb never printed its ready line")
-		return ""
-	}
+	return startAndWaitReady(t, cmd, func() { _ = cmd.Process.Signal(os.Interrupt) })
 }
 
 // casSeed is the same documents on both sides: string and ObjectId _ids, and
@@ -190,31 +163,8 @@ func TestBuiltBinaryHasOneWinnerPerCompareAndSet(t *testing.T) {
 
 	const n, rounds = 25, 5
 	for round := range rounds {
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		winners := 0
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				err := coll.FindOneAndUpdate(ctx,
-					bson.M{"_id": id, "version": round, "status": "created"},
-					bson.M{"$set": bson.M{"version": round + 1, "by": i}},
-				).Err()
-				switch {
-				case err == nil:
-					mu.Lock()
-					winners++
-					mu.Unlock()
-				case !errors.Is(err, mongo.ErrNoDocuments):
-					t.Error(err)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+		winners := casWinners(t, coll, n, bson.M{"_id": id, "version": round, "status": "created"},
+			func(i int) bson.M { return bson.M{"$set": bson.M{"version": round + 1, "by": i}} })
 		if winners != 1 {
 			t.Fatalf("round %d: %d concurrent {_id, version} findOneAndUpdate had %d winners, want exactly 1", round, n, winners)
 		}

@@ -37,6 +37,15 @@ func serveProcess(t *testing.T, dir, synchronous string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "GATE_TEST_SERVE=127.0.0.1:0", "GATE_TEST_DIR="+dir, "GATE_TEST_SYNCHRONOUS="+synchronous)
+	uri := startAndWaitReady(t, cmd, func() { _ = cmd.Process.Kill() })
+	return cmd, uri
+}
+
+// startAndWaitReady starts cmd (a gate: this package's main or the built binary),
+// stops it with stop when the test ends, and returns its MongoDB URI once it prints
+// "ferretdb ready on <addr>".
+func startAndWaitReady(t *testing.T, cmd *exec.Cmd, stop func()) string {
+	t.Helper()
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -45,7 +54,7 @@ func serveProcess(t *testing.T, dir, synchronous string) (*exec.Cmd, string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() { stop(); _ = cmd.Wait() })
 	ready := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -57,10 +66,10 @@ func serveProcess(t *testing.T, dir, synchronous string) (*exec.Cmd, string) {
 	}()
 	select {
 	case addr := <-ready:
-		return cmd, "mongodb://" + addr + "/"
+		return "mongodb://" + addr + "/"
 	case <-time.After(30 * time.Second):
-		t.Fatal("the child never printed its ready line")
-		return nil, ""
+		t.Fatalf("%s never printed its ready line", cmd.Path)
+		return ""
 	}
 }
 

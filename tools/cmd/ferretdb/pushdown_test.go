@@ -505,31 +505,8 @@ func TestPushdownCASRace(t *testing.T) {
 
 	const n = 25
 	before := readCounts()
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	winners := 0
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			err := coll.FindOneAndUpdate(ctx,
-				bson.M{"_id": id, "version": 0, "status": "created"},
-				bson.M{"$set": bson.M{"version": 1, "status": "cancelled", "by": i}},
-			).Err()
-			switch {
-			case err == nil:
-				mu.Lock()
-				winners++
-				mu.Unlock()
-			case !errors.Is(err, mongo.ErrNoDocuments):
-				t.Error(err)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
+	winners := casWinners(t, coll, n, bson.M{"_id": id, "version": 0, "status": "created"},
+		func(i int) bson.M { return bson.M{"$set": bson.M{"version": 1, "status": "cancelled", "by": i}} })
 	rewrites := readCounts().minus(before)
 	t.Logf("%d concurrent {_id, version} findOneAndUpdate -> %d winner(s); rewrites %+v", n, winners, rewrites)
 	if winners != 1 {
@@ -545,6 +522,35 @@ func TestPushdownCASRace(t *testing.T) {
 	if doc["version"] != int32(1) {
 		t.Errorf("version = %v, want 1", doc["version"])
 	}
+}
+
+// casWinners runs n findOneAndUpdate(filter, update(i)) on coll at once (all
+// released together) and returns how many of them found their document.
+func casWinners(t *testing.T, coll *mongo.Collection, n int, filter bson.M, update func(i int) bson.M) int {
+	t.Helper()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	winners := 0
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			err := coll.FindOneAndUpdate(context.Background(), filter, update(i)).Err()
+			switch {
+			case err == nil:
+				mu.Lock()
+				winners++
+				mu.Unlock()
+			case !errors.Is(err, mongo.ErrNoDocuments):
+				t.Error(err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return winners
 }
 
 // TestPushdownTiming measures a compare-and-set findOneAndUpdate
