@@ -102,10 +102,15 @@ build_ferretdb_in() {
 	cp "$TOOLS_DIR/go.mod" "$TOOLS_DIR/go.sum" "$work/"
 	echo "replace github.com/FerretDB/FerretDB => $work/FerretDB" >>"$work/go.mod"
 	# -buildvcs=false: the binary must not depend on the state of the git work tree.
-	# backendIDPushdown: this FerretDB pushes any top-level _id equality down itself
-	# (patches/ferretdb/internal/backends/sqlite/collection.go), so the gate need not.
+	# backendIDPushdown: a FerretDB with patches/ferretdb/internal/backends/sqlite/collection.go
+	# pushes any top-level _id equality down itself, so the gate need not; told only when
+	# that patch is applied (without it the gate's own rewrite must stay on).
+	local ldflags=()
+	if grep -q ' internal/backends/sqlite/collection.go$' "$TOOLS_DIR/patches/ferretdb.sha256"; then
+		ldflags=(-ldflags "-X main.backendIDPushdown=any")
+	fi
 	(cd "$TOOLS_DIR" && go build -modfile="$work/go.mod" -buildvcs=false -trimpath \
-		-ldflags "-X main.backendIDPushdown=any" -o "$TMP_OUT/ferretdb" ./cmd/ferretdb)
+		"${ldflags[@]}" -o "$TMP_OUT/ferretdb" ./cmd/ferretdb)
 }
 build ferretdb "$ferretdb_stamp" build_ferretdb
 

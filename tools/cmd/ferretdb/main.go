@@ -225,7 +225,7 @@ func newFerretDB(dataDir, synchronous string, logger *slog.Logger) (*ferretdb.Fe
 	if err != nil {
 		return nil, "", err
 	}
-	sock := filepath.Join(sockDir, "ferretdb.sock")
+	sock := filepath.Join(sockDir, socketName)
 
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{Unix: sock},
@@ -241,8 +241,12 @@ func newFerretDB(dataDir, synchronous string, logger *slog.Logger) (*ferretdb.Fe
 }
 
 // socketDirPrefix starts the name of every gate's socket directory, followed
-// by the gate's pid, a dash and MkdirTemp's random part.
-const socketDirPrefix = "ferretdb-gate-"
+// by the gate's pid, a dash and MkdirTemp's random part; socketName is the
+// socket's file in it.
+const (
+	socketDirPrefix = "ferretdb-gate-"
+	socketName      = "ferretdb.sock"
+)
 
 // removeStaleSocketDirs removes, under root, the socket directories of gates
 // that are gone: the pid in the name is not a running process, and nothing
@@ -268,7 +272,7 @@ func removeStaleSocketDirs(root string, logger *slog.Logger) {
 			continue // running (or another user's process)
 		}
 		dir := filepath.Join(root, name)
-		if c, err := net.DialTimeout("unix", filepath.Join(dir, "ferretdb.sock"), 200*time.Millisecond); err == nil {
+		if c, err := net.DialTimeout("unix", filepath.Join(dir, socketName), 200*time.Millisecond); err == nil {
 			c.Close()
 			continue
 		}

@@ -31,7 +31,7 @@ func socketDir(t *testing.T, root string, pid int, listening bool) string {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("unix", filepath.Join(dir, "ferretdb.sock"))
+	ln, err := net.Listen("unix", filepath.Join(dir, socketName))
 	if err != nil {
 		t.Fatal(err)
 	}
